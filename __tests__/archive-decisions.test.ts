@@ -1,9 +1,15 @@
 // The pure decisions of dependency archives, table-tested: the key (what makes another job's
-// artifacts fresh, and its fallback without the lock), which archive a start restores, what an
-// archive holds of a build dir in layouts v1 and v2, which zstd engine, which build dir, and the
-// Cargo.lock split into the workspace's own packages and the locked dependencies.
+// artifacts fresh, and its fallback without the lock), which archive a start restores (by key, or
+// by the job's identity for the runner's hook), what an archive holds of a build dir in layouts v1
+// and v2, which zstd engine, which build dir, the Cargo.lock split into the workspace's own
+// packages and the locked dependencies; and the tiers around them (job/tiers.ts): whether a job's
+// end saves, which tier a start came from and why each missed, what is dead in the host tier, what
+// the cap removes, and the cap itself.
 import { describe, expect, test } from '@jest/globals';
-import { type ArchiveKeyInput, artifactEnv, archiveKey, chooseArchive, keyDifferences } from '../src/model/archive-key.js';
+import { type ArchiveKeyInput, artifactEnv, archiveKey, chooseArchive, chooseByIdentity, keyDifferences } from '../src/model/archive-key.js';
+import { type SaveFacts, type StartFacts, decideSave, placeholderOverCap, readableDomains, startTier, tierMisses } from '../src/job/tiers.js';
+import { isDeadArchive, isSaveTemp } from '../src/store/archive-host.js';
+import { archiveCap, archiveCapBytes } from '../src/model/settings.js';
 import { type ProfileListing, planArchive } from '../src/model/archive-content.js';
 import { archiveDir } from '../src/model/layout.js';
 import { chooseCompressor } from '../src/store/archive-stream.js';
@@ -237,5 +243,146 @@ source = "git+https://example.invalid/g.git#0123456789abcdef0123456789abcdef0123
     expect(archiveDir('/r', 'acme/w', 'ref-../../x', 'f')).not.toContain('..');
     expect(isRestoreLeftover('.cargo-isolate-restore-0a1b2c3d')).toBe(true);
     expect(isRestoreLeftover('debug')).toBe(false);
+  });
+});
+
+describe('which archive a start restores by its identity (the runner hook)', () => {
+  const parts = (o: Record<string, string> = {}) => ({
+    format: '1',
+    repository: 'acme/w',
+    workflow: 'ci',
+    job: 'test',
+    key: '',
+    arch: 'x64',
+    cargoHome: '/r/homes/u0',
+    rustc: 'rustc 1.95.0',
+    lock: 'l1',
+    ...o,
+  });
+  const want = { format: '1', repository: 'acme/w', workflow: 'ci', job: 'test', key: '', arch: 'x64', cargoHome: '/r/homes/u0' };
+  const c = (exact: string, savedAt: string, domain: string, o: Record<string, string> = {}) => ({ exact, savedAt, domain, parts: parts(o) });
+  test.each([
+    [
+      'the newest of its own domain, whatever its lock and toolchain',
+      [c('a', '2026-01-01', 'pr-5'), c('b', '2026-01-02', 'pr-5', { rustc: 'rustc 1.96.0', lock: 'l2' })],
+      'b',
+    ],
+    ['its own domain before its base, however new the base', [c('a', '2026-01-01', 'pr-5'), c('b', '2026-03-01', 'ref-main')], 'a'],
+    ["its base's when it has none", [c('b', '2026-03-01', 'ref-main'), c('x', '2026-04-01', 'pr-6')], 'b'],
+    ['never another CARGO_HOME string', [c('a', '2026-01-01', 'pr-5', { cargoHome: '/__t/r/homes/u0' })], undefined],
+    [
+      'never another job, workflow, key or architecture',
+      [
+        c('a', '1', 'pr-5', { job: 'lint' }),
+        c('b', '1', 'pr-5', { workflow: 'w2' }),
+        c('d', '1', 'pr-5', { key: 'arm' }),
+        c('e', '1', 'pr-5', { arch: 'arm64' }),
+      ],
+      undefined,
+    ],
+    ['never another PR', [c('a', '2026-01-01', 'pr-6')], undefined],
+  ])('%s', (_, cands, pick) => expect(chooseByIdentity(cands, want, ['pr-5', 'ref-main'])?.exact).toBe(pick));
+  test('a job reads its own trust domain, then its base, and no other', () => {
+    expect(readableDomains({ key: 'pr-5', baseKey: 'ref-main' })).toEqual(['pr-5', 'ref-main']);
+    expect(readableDomains({ key: 'ref-main', baseKey: undefined })).toEqual(['ref-main']);
+    expect(readableDomains({ key: 'ref-main', baseKey: 'ref-main' })).toEqual(['ref-main']);
+  });
+});
+
+describe("whether a job's end saves an archive", () => {
+  const F: SaveFacts = {
+    cap: { kind: 'share', percent: 10 },
+    layout: 'slot',
+    fork: false,
+    builtElsewhere: false,
+    dependencyUnitsBuilt: 12,
+    exact: 'e',
+    packages: 40,
+  };
+  test.each([
+    ['a build that compiled dependencies, none saved yet', {}, 'save'],
+    ['the tier off', { cap: { kind: 'off' } }, 'host-archives is off'],
+    ['layout: job', { layout: 'job' }, 'layout: job'],
+    ['a fork PR', { fork: true }, 'a fork PR never writes'],
+    ["a container job's build, seen from the hook on the host", { builtElsewhere: true }, "the build ran in the job's container"],
+    ['no dependency compiled (a warm start, a restored one)', { dependencyUnitsBuilt: 0 }, 'compiled no dependency'],
+    ['no Cargo.lock', { exact: undefined }, 'no Cargo.lock'],
+    ['nothing of dependencies in the build dir', { packages: 0 }, 'no dependency artifacts'],
+    ['its own archive of the key, as full', { own: { packages: 40 } }, 'is there already'],
+    ["its own archive of the key holds fewer packages (a cancelled build's): replaced", { own: { packages: 25 } }, 'replace'],
+    ["its base's archive of the key, as full", { base: { packages: 40 } }, "its base branch's archive"],
+    ["its base's holds fewer: the PR saves its own, never replaces its base's", { base: { packages: 10 } }, 'save'],
+  ])('%s', (_, change, expected) => {
+    const d = decideSave({ ...F, ...(change as Partial<SaveFacts>) });
+    expect(d.save ? (d.replace ? 'replace' : 'save') : d.why).toEqual(
+      expected === 'save' || expected === 'replace' ? expected : expect.stringContaining(expected),
+    );
+  });
+});
+
+describe('which tier a start came from, and why each missed', () => {
+  const cold: StartFacts = { layout: 'slot', kept: false, keptWhy: 'a new slot', compileCache: false };
+  const restore = (outcome: 'restored' | 'missed') => ({
+    tier: 'host' as const,
+    by: 'key' as const,
+    outcome,
+    why: 'no dependency archive of acme/w for pr-5',
+    ms: 1,
+  });
+  test.each([
+    ['its slot kept', { kept: true }, 'slot', []],
+    ['a copy', { copy: { outcome: 'copied', text: 'Started from a copy' } }, 'copy', []],
+    ['a host archive', { restore: restore('restored') }, 'host-archive', []],
+    ['a fleet archive', { restore: { ...restore('restored'), tier: 'fleet' } }, 'fleet-archive', []],
+    ['sccache alone', { compileCache: true, restore: restore('missed') }, 'compile-cache', ['slot', 'copy', 'host-archive']],
+    ['nothing', { restore: restore('missed') }, 'cold', ['slot', 'copy', 'host-archive', 'compile-cache']],
+    ['layout: job', { layout: 'job' }, 'cold', ['slot', 'copy']],
+  ])('%s', (_, change, tier, missed) => {
+    const f = { ...cold, ...(change as Partial<StartFacts>) };
+    expect(startTier(f)).toBe(tier);
+    expect(tierMisses(f).map((m) => m.tier)).toEqual(missed);
+  });
+  test('a miss says why', () => {
+    expect(tierMisses({ ...cold, restore: restore('missed') })).toEqual([
+      { tier: 'slot', why: 'a new slot' },
+      { tier: 'copy', why: 'no idle slot holds a compatible warm build of this job' },
+      { tier: 'host-archive', why: 'no dependency archive of acme/w for pr-5' },
+      { tier: 'compile-cache', why: 'the job does not compile through sccache (RUSTC_WRAPPER)' },
+    ]);
+  });
+});
+
+describe('the host tier: what is dead, what the cap removes, the cap', () => {
+  const now = Date.parse('2026-06-01T12:00:00Z');
+  test.each([
+    ["a save's temp directory, its lock free, an hour old", { temp: true, lastUsedMs: now - 3_600_000 }, false, true],
+    ["a save's temp directory whose save still writes it", { temp: true, lastUsedMs: now - 3_600_000 }, true, false],
+    ['a temp directory just made, its lock not yet taken', { temp: true, lastUsedMs: now - 1000 }, false, false],
+    ['an archive whose archive.json does not read', { meta: undefined }, false, true],
+    ['an archive', { meta: {} }, false, false],
+  ])('%s', (_, a, locked, dead) => expect(isDeadArchive({ lastUsedMs: now, ...a } as Parameters<typeof isDeadArchive>[0], locked, now)).toBe(dead));
+  test('temp directory names', () => {
+    expect(isSaveTemp('.0123abcd.deadbeef.tmp')).toBe(true);
+    expect(isSaveTemp('0123abcd')).toBe(false);
+  });
+  const a = (dir: string, bytes: number, lastUsedMs: number, o: object = {}) => ({ dir, bytes, lastUsedMs, meta: {} as never, ...o });
+  test.each([
+    ['under the cap: nothing', [a('x', 10, 1), a('y', 10, 2)], 30, 'y', []],
+    ['over it: the least recently used first, until under', [a('x', 10, 3), a('y', 10, 1), a('z', 10, 2), a('new', 10, 9)], 25, 'new', ['y', 'z']],
+    ['dead ones before any other', [a('x', 10, 1), a('dead', 10, 8, { meta: undefined })], 15, 'x', ['dead']],
+    ['the new one last, only when it alone is over the cap', [a('x', 10, 1), a('new', 50, 9)], 20, 'new', ['x', 'new']],
+    ['a save in progress is never counted for removal', [a('t', 10, now - 1000, { meta: undefined, temp: true }), a('x', 10, 1)], 5, 'none', ['x']],
+  ])('%s', (_, archives, cap, keep, removed) => expect(placeholderOverCap(archives, cap, keep, now)).toEqual(removed));
+  test.each([
+    ['10%', { kind: 'share', percent: 10 }, 100 * 2 ** 30, 10 * 2 ** 30],
+    ['20GiB', { kind: 'size', bytes: 20 * 2 ** 30 }, 100 * 2 ** 30, 20 * 2 ** 30],
+    ['off', { kind: 'off' }, 100, 0],
+    ['0', { kind: 'off' }, 100, 0],
+    ['10', undefined, 0, 0],
+    ['100%', undefined, 0, 0],
+    ['20G', undefined, 0, 0],
+  ])('host-archives %s', (text, cap, disk, bytes) => {
+    expect(archiveCap(text)).toEqual(cap);
+    if (cap) expect(archiveCapBytes(cap as NonNullable<ReturnType<typeof archiveCap>>, disk)).toBe(bytes);
   });
 });

@@ -95,7 +95,7 @@ describe('counters from logs that rotate', () => {
 describe('alert rules', () => {
   test('promtool checks them, and each fires on its situation and stays quiet on its look-alikes', () => {
     const check = promtool(['check', 'rules', 'alerts.yml']);
-    expect([check.status, check.stdout]).toEqual([0, expect.stringContaining('SUCCESS: 4 rules found')]);
+    expect([check.status, check.stdout]).toEqual([0, expect.stringContaining('SUCCESS: 5 rules found')]);
     const t = promtool(['test', 'rules', 'alerts.test.yml']);
     expect([t.status, t.stdout + t.stderr]).toEqual([0, expect.stringContaining('SUCCESS')]);
   });
@@ -315,6 +315,14 @@ describe('Prometheus scrapes the metrics of real jobs through node_exporter', ()
           [`sum by (instance) (increase(cargo_isolate_hook_unisolated_jobs_total{${I}}[1h]))`]: (rs) => expect(notNegative(rs)).toBe(true),
           [`sum by (instance) (cargo_isolate_hook_unisolated_jobs_total{${I}})`]: (rs) => expect(one(rs)).toEqual([1]),
           [`time() - max by (instance) (node_textfile_mtime_seconds{file=~".*cargo-isolate.*[.]prom",${I}})`]: (rs) => expect(between(0, 600)(rs)).toBe(true),
+          // This workspace has no registry dependency: no archive is ever saved, every look misses.
+          [`sum by (instance, root) (cargo_isolate_archive_bytes{tier="host",${I}})`]: (rs) => expect(one(rs)).toEqual([0]),
+          [`sum by (instance, root) (cargo_isolate_archive_cap_bytes{tier="host",${I}})`]: (rs) =>
+            expect(one(rs)).toEqual([Math.floor((inFile('cargo_isolate_disk_size_bytes') * 10) / 100)]), // host-archives' default, 10%
+          [`sum by (tier, result) (increase(cargo_isolate_archive_restores_total{${I}}[1h]))`]: (rs) => expect(notNegative(rs)).toBe(true),
+          // Two cold starts (main's first test, the PR's first lint) and two from their slot.
+          [`sum by (tier) (cargo_isolate_starts_total{${I}})`]: (rs) =>
+            expect(byLabel(rs, 'tier')).toEqual({ slot: 2, copy: 0, host_archive: 0, fleet_archive: 0, compile_cache: 0, cold: 2 }),
         };
         const dashboard = JSON.parse(await fs.readFile(join(MONITORING, 'grafana-dashboard.json'), 'utf8')) as {
           panels: { title: string; targets: { expr: string }[] }[];
@@ -342,11 +350,13 @@ describe('Prometheus scrapes the metrics of real jobs through node_exporter', ()
           data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
         };
         expect(rules.data.groups.flatMap((g) => g.rules.map((r) => [r.name, r.health, r.lastError ?? '']))).toEqual(
-          ['CargoIsolateDiskFullNothingIdle', 'CargoIsolateWarmShareDropped', 'CargoIsolateHooksFailingOpen', 'CargoIsolateMetricsStale'].map((n) => [
-            n,
-            'ok',
-            '',
-          ]),
+          [
+            'CargoIsolateDiskFullNothingIdle',
+            'CargoIsolateWarmShareDropped',
+            'CargoIsolateHooksFailingOpen',
+            'CargoIsolateMetricsStale',
+            'CargoIsolateArchiveRefused',
+          ].map((n) => [n, 'ok', '']),
         );
         const alerts = await until('the alerts', async () => {
           const a = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/alerts`)).json()) as {

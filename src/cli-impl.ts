@@ -96,7 +96,7 @@ async function status(cl: CommandLine): Promise<number> {
   const s = await settingsOf(cl);
   const root = await existingRoot(s);
   if (!root) return noRoot(s, cl.flags.has('json'), 'nothing to show');
-  const st = await rootStatus(root);
+  const st = await rootStatus(root, Date.now(), s.hostArchives);
   out(cl.flags.has('json') ? JSON.stringify(st, null, 2) + '\n' : formatStatus(st) + '\n');
   return 0;
 }
@@ -138,7 +138,7 @@ async function forget(cl: CommandLine): Promise<number> {
 async function metrics(cl: CommandLine): Promise<number> {
   const s = await settingsOf(cl);
   const root = (await existingRoot(s)) ?? s.root; // written anyway: cargo_isolate_root_present 0
-  const text = await collectMetrics(root, s.diskThreshold, (m) => err(`warning: metrics: ${m}\n`));
+  const text = await collectMetrics(root, s.diskThreshold, (m) => err(`warning: metrics: ${m}\n`), 'cli', s.hostArchives);
   const file = cl.flags.get('output')?.value;
   if (file) await writeMetrics(file, text);
   else out(text);

@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7385:
+/***/ 2287:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28456,6 +28456,21 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
  *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *   <archive>/archive.tar.zst           a restore of that dependency archive     shared     never: held
+ *     (store/archive.ts)                while it reads (store/archive.ts)                  exclusively, it is
+ *                                                                                          being removed: a miss
+ *   the same, in a save's temp          the save writing it, until its rename    exclusive  never (a new file)
+ *     directory (`.<exact>.<rand>.tmp`)
+ *   <archive>/archive.tar.zst           whatever removes an archive: the guard,  exclusive  never (-n): a busy
+ *                                       the host tier's cap, a closed PR                   one is being read
+ *                                       (store/archive-host.ts), and the probe              (or written) and is
+ *                                       telling a save in progress from what a             skipped
+ *                                       killed save left
+ *
+ * An archive's lock is its own data file, not a file under locks/: it lives and goes with the
+ * archive, so none accumulate. Its remover holds it while it renames the archive into the trash;
+ * a restore that opened the file before that rename and locks it after finds the path gone, and
+ * restores nothing (store/archive.ts checks the path again under its lock). Neither side waits.
  *
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
@@ -28601,7 +28616,7 @@ function sha256Hex(text) {
 // so as to land in another branch's directory.
 const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Maps any string (branch, repository, job name) to a safe, bounded path component. */
-function key_safeComponent(raw, max = 64) {
+function safeComponent(raw, max = 64) {
     if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
         return raw;
     const hash = sha256Hex(raw).slice(0, 16);
@@ -28620,7 +28635,7 @@ function key_safeComponent(raw, max = 64) {
  * cover) must not be keyed, and reused, as the main branch.
  */
 function contentKey(pr, branch, tag = false) {
-    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${key_safeComponent(branch, 80)}`;
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/model/layout.ts
@@ -28701,8 +28716,8 @@ const gitStorePaths = (root) => ({
  * directory, which lists the archives a near start may restore.
  */
 function archiveDir(root, repository, domain, fallback, exact) {
-    const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
-    return exact === undefined ? base : join(base, safeComponent(exact));
+    const base = (0,external_node_path_.join)(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
+    return exact === undefined ? base : (0,external_node_path_.join)(base, safeComponent(exact));
 }
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
@@ -28712,7 +28727,7 @@ function slotDirs(root, name) {
     return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
 }
 function jobDirs(root, id) {
-    const base = (0,external_node_path_.join)(root, 'jobs', key_safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
     return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
 }
 /** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
@@ -29113,6 +29128,10 @@ function units_formatDuration(ms) {
 
 
 
+/** Pure: the cap in bytes on a filesystem of `totalBytes` (0 when off). */
+const archiveCapBytes = (c, totalBytes) => c.kind === 'off' ? 0 : c.kind === 'size' ? c.bytes : Math.floor((totalBytes * c.percent) / 100);
+/** Pure: the cap as a person reads it: `10% of the disk`, `20.0 GiB`, `off`. */
+const formatArchiveCap = (c) => (c.kind === 'off' ? 'off' : c.kind === 'size' ? units_formatBytes(c.bytes) : `${c.percent}% of the disk`);
 /** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
 function subjectOf(o) {
     if (o.kind === 'variable')
@@ -29152,6 +29171,7 @@ const RUNNER_INPUTS = [
     'fail-below',
     'cleanup-timeout',
     'publish-crates',
+    'host-archives',
     'writable-sources',
 ];
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
@@ -29205,6 +29225,7 @@ const DEFAULTS = {
     'publish-crates': 'trusted',
     cache: 'false',
     'cleanup-timeout': '120s',
+    'host-archives': '10%',
 };
 const defaultOf = (name) => DEFAULTS[name] ?? '';
 /** The default cleanup-timeout in ms: the limit of a removal or hand-back whose caller names none. */
@@ -29249,6 +29270,21 @@ function beyondDisk(s, totalBytes, where) {
     }
     return undefined;
 }
+/** Pure: `10%`, `20GiB`, `off` (or `0`) as a cap; undefined when it is none of them. */
+function archiveCap(text) {
+    const t = text.trim();
+    if (t === 'off' || t === '0' || t === '0%')
+        return { kind: 'off' };
+    const p = /^(\d+(?:\.\d+)?)\s*%$/.exec(t);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'share', percent } : undefined;
+    }
+    const bytes = parseSize(t);
+    return bytes !== undefined && bytes > 0 ? { kind: 'size', bytes } : undefined;
+}
+/** The host tier's cap when nothing sets `host-archives` (DEFAULTS). */
+const DEFAULT_ARCHIVE_CAP = archiveCap(DEFAULTS['host-archives']);
 function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
         return env.CARGO_ISOLATE_ROOT;
@@ -29336,6 +29372,11 @@ function readSettings(from, env = process.env) {
             throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
         }
     }
+    const hostArchivesRaw = read('host-archives');
+    const hostArchives = archiveCap(hostArchivesRaw);
+    if (!hostArchives) {
+        throw refuse('host-archives', hostArchivesRaw, "a share of the root's filesystem (e.g. 10%), a size (e.g. 20GiB), or 'off'", unitHint(hostArchivesRaw, 'level'));
+    }
     const rootRaw = read('root');
     const setLevels = {};
     for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
@@ -29360,6 +29401,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        hostArchives,
         setLevels,
         writableSources: crateNames('writable-sources', read('writable-sources')),
     };
@@ -30070,7 +30112,7 @@ function urlKey(url) {
         .split('/')
         .pop()
         ?.replace(/\.git$/, '') || 'repo';
-    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+    return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
 const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitStorePaths(root).db, urlKey(url), commit);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
@@ -32135,7 +32177,869 @@ async function releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
+;// CONCATENATED MODULE: ./src/model/archive-key.ts
+
+/*
+ * What decides whether a dependency archive's artifacts are fresh for another job, as plain data
+ * in and two keys out. Cargo itself re-checks every unit after a restore (its fingerprints hash
+ * the toolchain, the flags, the source paths), so a wrong key never builds a wrong binary: it
+ * restores an archive whose units cargo then rebuilds, which costs the restore for nothing. The
+ * key is there to find the archive cargo will find fresh, and to say why none was found.
+ *
+ *   exact     every part below and the locked dependencies: a start with the same key finds
+ *             every dependency unit fresh.
+ *   fallback  the same without the lock: the newest archive of an older Cargo.lock is near,
+ *             and cargo rebuilds only what changed (a bumped crate and what depends on it).
+ *
+ * Parts that cargo does not see, or sees only through the build scripts' own checks:
+ *   - the host's architecture, OS release and libc: a build script links a system library it
+ *     found there and says nothing when the host is upgraded;
+ *   - the C toolchain variables build scripts read (CC, CFLAGS, AR, PKG_CONFIG_*, CMAKE_*, ...):
+ *     most build scripts declare them with `rerun-if-env-changed`, so a mismatch reruns them,
+ *     but an archive whose build scripts all rerun is worth little;
+ *   - the CARGO_HOME string and the path view (the host's or a container's `/__t`): a registry
+ *     crate's fingerprint hashes the absolute path of its source, so another home rebuilds all.
+ * Repository, workflow, job and the `key` input say which commands built it: two jobs of one
+ * workspace (a `clippy` job, a `test` job) compile other units with other features.
+ */
+/** Bumped when what an archive holds changes (store/archive-content): older archives never match. */
+const ARCHIVE_FORMAT = 1;
+/** Variables read by name: cargo's own that change artifacts, and the C toolchain's. */
+const NAMED = new Set([
+    'RUSTFLAGS',
+    'CARGO_ENCODED_RUSTFLAGS',
+    'CARGO_BUILD_RUSTFLAGS',
+    'RUSTC',
+    'CARGO_BUILD_RUSTC',
+    'CARGO_BUILD_TARGET',
+    'CARGO_INCREMENTAL',
+    'CARGO_BUILD_DEP_INFO_BASEDIR',
+    'CARGO_TARGET_APPLIES_TO_HOST',
+    'RUSTC_BOOTSTRAP',
+    '__CARGO_DEFAULT_LIB_METADATA',
+    'CC',
+    'CXX',
+    'AR',
+    'RANLIB',
+    'CFLAGS',
+    'CXXFLAGS',
+    'CPPFLAGS',
+    'LDFLAGS',
+    'ARFLAGS',
+    'CRATE_CC_NO_DEFAULTS',
+]);
+/** Variables read by form: profiles, unstable flags, per-target settings, pkg-config, CMake. */
+const PATTERNS = [
+    /^CARGO_PROFILE_/,
+    /^CARGO_UNSTABLE_/,
+    /^CARGO_HOST_(RUSTFLAGS|LINKER)$/,
+    /^CARGO_TARGET_[A-Z0-9_]+_(RUSTFLAGS|LINKER|AR)$/,
+    /^(HOST|TARGET)_(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)$/,
+    /^(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)_[A-Za-z0-9_]+$/,
+    /^PKG_CONFIG/,
+    /^CMAKE_/,
+];
+/**
+ * Pure: the variables of `env` that change what cargo or a build script writes, sorted. Empty
+ * values count as unset (cargo and the cc crate read them so). The target dir, CARGO_HOME and
+ * the build dir are not here: the path view and the home are parts of their own, and a target
+ * dir's path does not reach a registry unit's fingerprint.
+ */
+function artifactEnv(env) {
+    return Object.entries(env)
+        .filter((e) => e[1] !== undefined && e[1] !== '')
+        .filter(([k]) => k !== 'CARGO_TARGET_DIR' && (NAMED.has(k) || PATTERNS.some((p) => p.test(k))))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+const digest = (parts) => sha256Hex(JSON.stringify(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : 1)))).slice(0, 32);
+/** Pure: the exact and the fallback key of a build. */
+function archiveKey(i) {
+    const parts = {
+        format: String(ARCHIVE_FORMAT),
+        repository: i.repository,
+        workflow: i.workflow,
+        job: i.job,
+        key: i.jobKey,
+        rustc: i.rustc.trim(),
+        arch: i.host.arch,
+        os: i.host.os,
+        libc: i.host.libc,
+        cargoHome: i.cargoHome,
+        view: i.view,
+    };
+    if (i.cargo !== undefined)
+        parts.cargo = i.cargo.trim();
+    for (const [k, v] of artifactEnv(i.env))
+        parts[`env.${k}`] = v;
+    const fallback = digest(parts);
+    if (i.lockedDependencies === undefined)
+        return { fallback, parts };
+    const lock = sha256Hex([...i.lockedDependencies].sort().join('\n'));
+    return { exact: digest({ ...parts, lock }), fallback, parts: { ...parts, lock } };
+}
+/**
+ * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
+ * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched.
+ */
+function keyDifferences(saved, wanted) {
+    const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
+    return [...names].filter((n) => saved[n] !== wanted[n]).sort();
+}
+/**
+ * Pure: which archive a start restores. Its exact key if there is one; else the newest of the
+ * same fallback key (the most recent lock is the nearest to the next one); none when the start
+ * has no fallback candidates. `how` says which.
+ */
+function chooseArchive(candidates, want) {
+    const exact = want.exact === undefined ? undefined : candidates.find((c) => c.exact === want.exact);
+    if (exact)
+        return { pick: exact, how: 'exact' };
+    const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+    return newest ? { pick: newest, how: 'fallback' } : undefined;
+}
+/** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
+const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome'];
+/**
+ * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
+ * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
+ * the newest archive of the job itself, the same repository, workflow, job and `key`, made for the
+ * same CARGO_HOME string on this architecture, in the first of `domains` (its own trust domain,
+ * then its base's) that has one. Cargo checks every unit it restores, so an archive of an older
+ * lock or toolchain costs its restore and the units cargo rebuilds, never a wrong build.
+ */
+function chooseByIdentity(candidates, want, domains) {
+    for (const d of domains) {
+        const mine = candidates.filter((c) => c.domain === d && IDENTITY_PARTS.every((p) => c.parts[p] === want[p]));
+        const newest = mine.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+        if (newest)
+            return newest;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/model/archive-content.ts
+/*
+ * What a dependency archive holds: what a later build needs to find every unit of a package that
+ * is not the workspace's own fresh, and nothing else. Read from a listing of the build dir (the
+ * effects in store/archive-content-list.ts), decided here as plain data.
+ *
+ * A build dir holds profile dirs, `<profile>/` and `<triple>/<profile>/`. In each:
+ *
+ *   layout v1 (cargo up to 1.99)            kept for a dependency's unit
+ *     .fingerprint/<pkg>-<hash>/            yes: cargo's record of the unit (hashes, dep-info, mtimes)
+ *     build/<pkg>-<hash>/                   yes: a build script, compiled (`build-script-build`) or run
+ *                                           (`out/` = OUT_DIR, `output` it printed, `root-output`)
+ *     deps/<crate>-<hash>.{rlib,rmeta,so,d} yes: the artifacts other units link
+ *   layout v2 (cargo 1.100+)
+ *     build/<pkg>/<hash>/{fingerprint,out,run}/   yes, the package's whole dir: all of the above
+ *   both
+ *     incremental/                          no: only the workspace's own units compile incrementally,
+ *                                           and it is the largest part of a dev build
+ *     examples/, <bin>, <bin>.d, lib*.rlib  no: uplifted copies of the workspace's own artifacts
+ *     .cargo-lock, .cargo-build-lock, ...   no: cargo's locks, made by the next build
+ *   at the build dir's top: .rustc_info.json, CACHEDIR.TAG, doc/, package/, tmp/: no.
+ *
+ * The workspace's own packages (and path dependencies: every package without a `source` in
+ * Cargo.lock) are left out: their fingerprints compare the checkout's mtimes, which another
+ * checkout never matches, so they rebuild anyway. A v1 unit is told by its directory name's
+ * package; its files in `deps/` by the unit hash in their name (`-<hash>` is the unit's
+ * `-C extra-filename`, the same as its fingerprint dir's on every cargo read here). A package
+ * of the workspace with a dependency's name leaves that dependency out too: it rebuilds, never
+ * more than that (cargo checks every unit it restores).
+ */
+/** `<pkg>-<16 hex digits>`: a v1 unit dir name. */
+const V1_UNIT = /^(.+)-([0-9a-f]{16})$/;
+/** `<crate>-<16 hex digits>` before an optional extension: a v1 `deps/` file. */
+const DEPS_FILE = /-([0-9a-f]{16})(\.[A-Za-z0-9.]+)?$/;
+/** Pure: what to archive of `profiles`, leaving out the packages named in `local`. */
+function planArchive(profiles, local) {
+    const include = [];
+    const packages = new Set();
+    let workspaceEntries = 0;
+    for (const p of profiles) {
+        const localHashes = new Set();
+        const keep = (dir, name, pkg, hash) => {
+            if (local.has(pkg)) {
+                workspaceEntries++;
+                if (hash)
+                    localHashes.add(hash);
+                return;
+            }
+            packages.add(pkg);
+            include.push(`${p.path}/${dir}/${name}`);
+        };
+        for (const name of p.fingerprints) {
+            const m = V1_UNIT.exec(name);
+            if (m)
+                keep('.fingerprint', name, m[1], m[2]);
+        }
+        for (const name of p.build) {
+            const m = V1_UNIT.exec(name);
+            keep('build', name, m ? m[1] : name, m?.[2]);
+        }
+        for (const name of p.deps) {
+            const hash = DEPS_FILE.exec(name)?.[1];
+            // A file without a unit hash is not cargo's (or is an uplifted copy): left out.
+            if (!hash)
+                continue;
+            if (localHashes.has(hash))
+                workspaceEntries++;
+            else
+                include.push(`${p.path}/deps/${name}`);
+        }
+    }
+    return { include: include.sort(), packages: packages.size, workspaceEntries };
+}
+/** Entries of a build dir's top level that are never profile dirs. */
+const NOT_PROFILE = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', '.fingerprint', 'examples']);
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
+    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await listDirents(d);
+        for (const e of entries) {
+            const p = (0,external_node_path_.join)(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
+                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
+                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
+                    removed.push((0,external_node_path_.relative)(dir, p));
+                }
+            }
+        }
+    };
+    await walk(dir);
+    return removed;
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/os/pipe.ts
+
+/**
+ * Starts a command for streaming bytes through it; never rejects. After `timeoutMs` it gets
+ * SIGKILL, as runCommand's commands do. The one place a command's stdin or stdout is a stream
+ * (run.ts captures output; this moves it).
+ */
+function spawnPiped(cmd, args, timeoutMs, cwd) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+    // A reader that stops early (a failed decompressor) must not crash the process with EPIPE.
+    child.stdin.on('error', () => undefined);
+    const done = new Promise((res) => {
+        child.on('error', (e) => res({ code: null, signal: null, stderr, error: e }));
+        child.on('close', (code, signal) => res({ code, signal, stderr }));
+    });
+    return { stdin: child.stdin, stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
+}
+
+;// CONCATENATED MODULE: ./src/store/archive-stream.ts
+
+
+
+
+
+
+/** True when this Node's zlib speaks zstd. */
+const nodeHasZstd = () => typeof external_node_zlib_.createZstdCompress === 'function';
+/** Pure: which engine compresses, given what the host has; undefined: neither (no archive then). */
+function chooseCompressor(has, wanted) {
+    if (wanted === 'zstd' && has.zstdOnPath)
+        return 'zstd';
+    if (wanted === 'node' && has.nodeZstd)
+        return 'node';
+    return has.zstdOnPath ? 'zstd' : has.nodeZstd ? 'node' : undefined;
+}
+function hashing() {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    let bytes = 0;
+    const t = new external_node_stream_.Transform({
+        transform(chunk, _enc, cb) {
+            h.update(chunk);
+            bytes += chunk.length;
+            cb(null, chunk);
+        },
+    });
+    return { t, result: () => ({ sha256: h.digest('hex'), bytes }) };
+}
+/**
+ * Node's zstd on one thread: with ZSTD_c_nbWorkers set, Node 24.9's stream fails midway
+ * ("stream.push() after EOF") once its input comes in many chunks (measured with a tar of a
+ * build dir), so the system's `zstd -T0` is the only one that uses every core.
+ */
+const nodeCompressor = () => external_node_zlib_.createZstdCompress({ params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 3 } });
+/** The first line that says what went wrong (tar ends with a line that says only that it failed). */
+const firstError = (stderr) => stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l && !/Exiting with failure status/.test(l))
+    .slice(0, 2)
+    .join('; ');
+const archive_stream_failed = (step, r) => r.error
+    ? `${step} could not start: ${r.error.message}`
+    : r.code !== 0
+        ? `${step} ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.code}`}: ${firstError(r.stderr)}`
+        : undefined;
+/**
+ * Writes a tar of `files` (paths relative to `dir`, directories not recursed) compressed into
+ * `out`, and says its checksum and size. Throws with the step that failed (tar, zstd, the write).
+ */
+async function packTar(dir, files, out, compressor, timeoutMs) {
+    // --directory before --files-from: GNU tar applies it to the names that follow it only.
+    const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
+    const tar = spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
+    tar.stdin.end(files.map((f) => `${f}\0`).join(''));
+    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
+    const hash = hashing();
+    const write = (0,external_node_fs_.createWriteStream)(out, { mode: 0o644 });
+    try {
+        if (z)
+            await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, z.stdin), (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, hash.t, write)]);
+        else
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, nodeCompressor(), hash.t, write);
+    }
+    catch (e) {
+        // The first failure says why; the commands stopped after it say only that they were stopped.
+        const first = e.message;
+        const [t, zd] = [await Promise.race([tar.done, Promise.resolve(undefined)]), z && (await Promise.race([z.done, Promise.resolve(undefined)]))];
+        tar.kill();
+        z?.kill();
+        const why = (t && archive_stream_failed('tar', t)) ?? (zd && archive_stream_failed('zstd', zd));
+        throw new Error(`writing ${out}: ${why ?? first}`);
+    }
+    const why = archive_stream_failed('tar', await tar.done) ?? (z && archive_stream_failed('zstd', await z.done));
+    if (why)
+        throw new Error(`writing ${out}: ${why}`);
+    return hash.result();
+}
+/**
+ * Streams `file` through zstd and `tar --extract` into the directory `into`, and says the
+ * checksum of the bytes it read: the caller compares it before anything leaves `into`. Throws
+ * with the step that failed (a truncated file fails in zstd or tar).
+ */
+async function unpackTar(file, into, compressor, timeoutMs) {
+    // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
+    // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
+    const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
+    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
+    const hash = hashing();
+    try {
+        if (z)
+            await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), hash.t, z.stdin), (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, tar.stdin)]);
+        else
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), hash.t, external_node_zlib_.createZstdDecompress(), tar.stdin);
+    }
+    catch (e) {
+        tar.kill();
+        z?.kill();
+        const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
+        throw new Error(`reading ${file}: ${why ?? e.message}`);
+    }
+    const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
+    if (why)
+        throw new Error(`reading ${file}: ${why}`);
+    return hash.result();
+}
+
+;// CONCATENATED MODULE: ./src/store/archive.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
+ * What goes in is decided by model/archive-content.ts, under which key by model/archive-key.ts,
+ * where it lives by model/layout.ts (`archiveDir`). Each archive is a directory:
+ *
+ *   <exact key>/archive.tar.zst   the tar, zstd-compressed (archive-stream.ts)
+ *   <exact key>/archive.json      its sha256 and size, its key's parts, when and from where
+ *
+ * Save, and two jobs saving one key at once: each writes both files into a temp directory of its
+ * own beside the final one (`.<exact>.<random>.tmp`), then rename(2)s it to the final name. A
+ * directory cannot be renamed over a non-empty one, so the first rename wins whole and the
+ * second job removes its temp directory: a reader sees no archive or one whole archive, never a
+ * data file of one save with the checksum of another.
+ *
+ * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
+ * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
+ * tar succeeded and the checksum and size match archive.json are its top entries (the profile
+ * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
+ * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
+ * the nanosecond): cargo's fingerprints compare them.
+ *
+ * Its data file is its lock (os/flock.ts has the rule): a restore holds it shared while it reads
+ * (never waiting: an archive being removed is one that is not there), a save holds its temp
+ * directory's exclusively until the rename, and whatever removes an archive (the guard, the cap,
+ * a closed PR: store/archive-host.ts) takes it exclusively without waiting, so no archive goes
+ * while a restore reads it and no save in progress passes for a leftover. A restore also sets
+ * the directory's mtime: when the archive was last used.
+ *
+ * An archive restores at any build dir path: cargo keeps dep-info relative to the build dir and
+ * rewrites build-script output paths (FIELD-NOTES; __tests__/archive.test.ts restores one slot's
+ * archive into another slot's target and finds every dependency unit fresh). What must match is
+ * the CARGO_HOME string, which is part of the key.
+ */
+const DATA = 'archive.tar.zst';
+const META = 'archive.json';
+const RESTORE_PREFIX = '.cargo-isolate-restore-';
+const archive_dirsIn = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => e.name);
+    }
+    catch {
+        return [];
+    }
+};
+const namesIn = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d);
+    }
+    catch {
+        return [];
+    }
+};
+const isProfile = (d) => ['.fingerprint', 'build', 'deps'].some((x) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, x)));
+/** The profile dirs of a build dir (`<profile>`, `<triple>/<profile>`), as model/archive-content reads them. */
+function listBuildDir(buildDir) {
+    const out = [];
+    const add = (rel) => {
+        const p = (0,external_node_path_.join)(buildDir, rel);
+        out.push({ path: rel, fingerprints: archive_dirsIn((0,external_node_path_.join)(p, '.fingerprint')), build: archive_dirsIn((0,external_node_path_.join)(p, 'build')), deps: namesIn((0,external_node_path_.join)(p, 'deps')) });
+    };
+    for (const a of archive_dirsIn(buildDir).filter((n) => !NOT_PROFILE.has(n) && !n.startsWith('.'))) {
+        if (isProfile((0,external_node_path_.join)(buildDir, a)))
+            add(a);
+        else
+            for (const b of archive_dirsIn((0,external_node_path_.join)(buildDir, a)).filter((n) => !NOT_PROFILE.has(n)))
+                if (isProfile((0,external_node_path_.join)(buildDir, a, b)))
+                    add(`${a}/${b}`);
+    }
+    return out;
+}
+/**
+ * Every directory and regular file under the planned paths, relative to the build dir, parents
+ * first. Symlinks are left out: cargo makes none in a build dir, and one planted by a build
+ * must not travel to another job.
+ */
+function filesOf(buildDir, include) {
+    const files = [];
+    let bytes = 0;
+    const seenDirs = new Set();
+    const parents = (rel) => {
+        const up = [];
+        for (let d = (0,external_node_path_.dirname)(rel); d !== '.' && !seenDirs.has(d); d = (0,external_node_path_.dirname)(d))
+            up.unshift(d);
+        for (const d of up) {
+            seenDirs.add(d);
+            files.push(d);
+        }
+    };
+    const walk = (rel) => {
+        const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(buildDir, rel), { throwIfNoEntry: false });
+        if (!st)
+            return;
+        if (st.isDirectory()) {
+            seenDirs.add(rel);
+            files.push(rel);
+            for (const n of namesIn((0,external_node_path_.join)(buildDir, rel)).sort())
+                walk(`${rel}/${n}`);
+        }
+        else if (st.isFile()) {
+            files.push(rel);
+            bytes += st.size;
+        }
+    };
+    for (const rel of include) {
+        parents(rel);
+        walk(rel);
+    }
+    return { files, bytes };
+}
+/** Reads archive.json; undefined when missing or not one of this format. */
+function readArchiveMeta(dir) {
+    try {
+        const m = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, META), 'utf8'));
+        return m.format === ARCHIVE_FORMAT && typeof m.sha256 === 'string' && typeof m.bytes === 'number' ? m : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The archives saved under one fallback key's directory (archiveDir without `exact`). */
+function listArchives(fallbackDir) {
+    return archive_dirsIn(fallbackDir)
+        .filter((n) => !n.startsWith('.'))
+        .flatMap((n) => {
+        const meta = readArchiveMeta((0,external_node_path_.join)(fallbackDir, n));
+        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: (0,external_node_path_.join)(fallbackDir, n) }] : [];
+    });
+}
+/**
+ * The archive a start restores, among the trust domains it may read (its own and its base's:
+ * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
+ * there is none, or the parts in which the newest archive of those domains differs from `key`.
+ */
+function findArchive(root, repository, domains, key) {
+    const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
+    const r = chooseArchive(under, key);
+    const meta = r && readArchiveMeta(r.pick.dir);
+    if (r && meta) {
+        const c = r.pick;
+        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
+    }
+    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
+    const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const newestMeta = newest && readArchiveMeta(newest.dir);
+    if (!newestMeta)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const parts = keyDifferences(newestMeta.key, key.parts);
+    return {
+        found: false,
+        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
+    };
+}
+/** The archives of a trust domain, under every fallback key, each with its domain. */
+const domainCandidates = (root, repository, domain) => {
+    const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, 'any'));
+    return archive_dirsIn(domainDir).flatMap((f) => listArchives((0,external_node_path_.join)(domainDir, f)).map((c) => ({ ...c, domain })));
+};
+/**
+ * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
+ * hook), among `domains` (its own, then its base's); else why none.
+ */
+function findArchiveByIdentity(root, repository, domains, want) {
+    const all = domains.flatMap((d) => domainCandidates(root, repository, d).flatMap((c) => {
+        const meta = readArchiveMeta(c.dir);
+        return meta ? [{ ...c, parts: meta.key, meta }] : [];
+    }));
+    const pick = chooseByIdentity(all, want, domains);
+    if (pick)
+        return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
+    if (all.length === 0)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
+    return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
+}
+/**
+ * `rustc -vV` of the toolchain that built `buildDir`, as cargo recorded it there
+ * (`.rustc_info.json`, its cache of rustc's answers, rewritten when the rustc changes), else as
+ * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
+ * for the build). Undefined when neither says.
+ */
+function rustcOf(buildDir, cwd, env) {
+    if (buildDir) {
+        try {
+            const info = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(buildDir, '.rustc_info.json'), 'utf8'));
+            const vv = Object.values(info.outputs ?? {}).find((o) => /^rustc \S+/.test(o.stdout ?? '') && /\nbinary: rustc\n/.test(o.stdout ?? ''));
+            if (vv?.stdout)
+                return vv.stdout;
+        }
+        catch {
+            // no record (an empty target) or not cargo's: ask rustc
+        }
+    }
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+}
+const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
+/** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
+async function saveArchive(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail) => ({ saved: false, reason, detail, ms: ms() });
+    if (o.key.exact === undefined)
+        return not('no-lock', 'no Cargo.lock: an archive is saved only under an exact key');
+    if (readArchiveMeta(o.dir))
+        return not('exists', `${o.dir} is already saved`);
+    const compressor = compressorHere(o.compressor);
+    if (!compressor)
+        return not('no-zstd', "neither a 'zstd' on PATH nor a Node with zstd in zlib (Node 22.15+)");
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(o.dir), `.${(0,external_node_path_.basename)(o.dir)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    let writing;
+    try {
+        const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
+        const { files, bytes } = filesOf(o.buildDir, plan.include);
+        if (plan.include.length === 0)
+            return not('nothing', `no dependency artifacts in ${o.buildDir}`);
+        await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(o.dir), { recursive: true });
+        await external_node_fs_.promises.mkdir(tmp);
+        // Until the rename: a guard meeting this temp directory sees a save in progress, not a leftover.
+        writing = await hold([(0,external_node_path_.join)(tmp, DATA)]);
+        const written = await packTar(o.buildDir, files, (0,external_node_path_.join)(tmp, DATA), compressor, o.timeoutMs);
+        const meta = {
+            format: ARCHIVE_FORMAT,
+            exact: o.key.exact,
+            fallback: o.key.fallback,
+            key: o.key.parts,
+            ...written,
+            compressor,
+            savedAt: new Date().toISOString(),
+            buildDir: o.buildDir,
+            packages: plan.packages,
+            files: files.length,
+            sourceBytes: bytes,
+        };
+        await writeAtomic((0,external_node_path_.join)(tmp, META), JSON.stringify(meta, null, 1) + '\n');
+        try {
+            await external_node_fs_.promises.rename(tmp, o.dir);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+                return not('raced', `another job saved ${o.dir} first`);
+            }
+            throw e;
+        }
+        return { saved: true, meta, ms: ms() };
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        return not('failed', `saving the dependency archive of ${o.buildDir} into ${o.dir}: ${e.message}`);
+    }
+    finally {
+        if (writing)
+            await release(writing);
+    }
+}
+/** Restores the archive `dir` into `buildDir`, all or nothing. Never throws. */
+async function restoreArchive(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail) => ({
+        restored: false,
+        reason,
+        detail,
+        ms: ms(),
+    });
+    const data = (0,external_node_path_.join)(o.dir, DATA);
+    if (!(0,external_node_fs_.existsSync)(data))
+        return not('missing', `no ${DATA} in ${o.dir}`);
+    // Shared, never waited for: held exclusively, the archive is being removed (or still written).
+    const reading = await hold([data], { shared: true }).catch(() => undefined);
+    if (!reading)
+        return not('missing', `${o.dir} is being removed or written by another process`);
+    try {
+        await o.whileHeld?.();
+        return await restoreHeld(o, data, not, ms);
+    }
+    finally {
+        await release(reading);
+    }
+}
+/** The restore under the archive's read lock. */
+async function restoreHeld(o, data, not, ms) {
+    // Removed between the look and the lock: the lock is then on a file in the trash.
+    const size = (await external_node_fs_.promises.stat(data).catch(() => undefined))?.size;
+    if (size === undefined)
+        return not('missing', `no ${DATA} in ${o.dir}`);
+    const meta = readArchiveMeta(o.dir);
+    if (!meta)
+        return not('unreadable', `${(0,external_node_path_.join)(o.dir, META)} is missing or not an archive description of format ${ARCHIVE_FORMAT}: the archive cannot be verified`);
+    if (size !== meta.bytes)
+        return not('truncated', `${data} has ${size} bytes, ${meta.bytes} were saved: refused`);
+    const compressor = compressorHere(meta.compressor);
+    if (!compressor)
+        return not('failed', "neither a 'zstd' on PATH nor a Node with zstd in zlib: cannot read the archive");
+    const tmp = (0,external_node_path_.join)(o.buildDir, `${RESTORE_PREFIX}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+    const moved = [];
+    try {
+        await external_node_fs_.promises.mkdir(o.buildDir, { recursive: true });
+        await external_node_fs_.promises.mkdir(tmp);
+        let read;
+        try {
+            read = await unpackTar(data, tmp, compressor, o.timeoutMs);
+        }
+        catch (e) {
+            // zstd's own frame checksum often trips before ours: say which it was, altered or not.
+            const sum = await sha256Of(data).catch(() => '');
+            return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
+        }
+        if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
+            return not('altered', `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`);
+        }
+        await removeEscapingLinks(tmp);
+        const entries = namesIn(tmp).sort();
+        const taken = entries.filter((e) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(o.buildDir, e)));
+        if (taken.length > 0)
+            return not('not-empty', `${o.buildDir} already holds ${taken.join(', ')}: an archive is restored only into an empty build dir`);
+        for (const e of entries) {
+            await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, e), (0,external_node_path_.join)(o.buildDir, e));
+            moved.push(e);
+        }
+        // When it was last used, for whoever weighs it (store/archive-host.ts); not ours to set: no matter.
+        const now = new Date();
+        await external_node_fs_.promises.utimes(o.dir, now, now).catch(() => undefined);
+        return { restored: true, meta, entries, ms: ms() };
+    }
+    catch (e) {
+        // Put back what had moved: the build dir holds all of the archive or none of it.
+        for (const m of moved.reverse())
+            await external_node_fs_.promises.rename((0,external_node_path_.join)(o.buildDir, m), (0,external_node_path_.join)(tmp, m)).catch(() => undefined);
+        return not('failed', `restoring ${o.dir} into ${o.buildDir}: ${e.message}`);
+    }
+    finally {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    }
+}
+async function sha256Of(file) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** Pure: true for the temp directory a restore leaves behind when it is killed (for the guard). */
+const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
+/**
+ * The host facts of an archive's key: architecture, OS release (`/etc/os-release`'s ID and
+ * VERSION_ID) and libc (glibc's version from Node's report; `musl or other` without one).
+ */
+function hostFacts() {
+    let os = 'unknown';
+    try {
+        const rel = (0,external_node_fs_.readFileSync)('/etc/os-release', 'utf8');
+        const v = (k) => new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm').exec(rel)?.[1] ?? '';
+        os = `${v('ID')} ${v('VERSION_ID')}`.trim() || 'unknown';
+    }
+    catch {
+        // no os-release: keep 'unknown'
+    }
+    const glibc = process.report?.getReport()?.header?.glibcVersionRuntime;
+    return { arch: (0,external_node_os_.arch)(), os, libc: glibc ? `glibc ${glibc}` : 'musl or other' };
+}
+/** Pure: the build dir cargo writes intermediate artifacts to, as a job's environment says. */
+function buildDirOf(env, targetDir, cwd) {
+    const b = env.CARGO_BUILD_BUILD_DIR;
+    if (b === undefined || b === '')
+        return resolve(cwd, targetDir);
+    // Templates ({workspace-root}, {cargo-cache-home}, {workspace-path-hash}) are cargo's to expand.
+    if (b.includes('{'))
+        return undefined;
+    return resolve(cwd, b);
+}
+
+;// CONCATENATED MODULE: ./src/store/archive-host.ts
+
+
+
+
+
+
+
+/** Pure: a save's temp directory name (`.<exact>.<random>.tmp`, archive.ts saveArchive). */
+const isSaveTemp = (name) => /^\..+\.[0-9a-f]{8}\.tmp$/.test(name);
+const sizeOf = async (p) => (await lstatIfPresent(p))?.size ?? 0;
+const archive_host_dirsIn = (d) => listDir(d, { notADirectory: 'absent' });
+/** The archives of one trust domain's directory (`<root>/archives/<repo>/<domain>`). */
+async function listDomain(domainDir, repoDir, domain) {
+    const out = [];
+    for (const fallback of await archive_host_dirsIn(domainDir)) {
+        const fdir = (0,external_node_path_.join)(domainDir, fallback);
+        for (const name of await archive_host_dirsIn(fdir)) {
+            const dir = (0,external_node_path_.join)(fdir, name);
+            const st = await lstatIfPresent(dir);
+            if (!st?.isDirectory())
+                continue;
+            const temp = isSaveTemp(name);
+            const meta = temp ? undefined : readArchiveMeta(dir);
+            const bytes = (await sizeOf((0,external_node_path_.join)(dir, DATA))) + (await sizeOf((0,external_node_path_.join)(dir, META)));
+            const saved = meta ? Date.parse(meta.savedAt) || 0 : 0;
+            out.push({ dir, repoDir, domain, bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
+        }
+    }
+    return out;
+}
+/** Every archive and save temp directory under the root, in no particular order. Never throws. */
+async function listHostArchives(root) {
+    const top = rootPaths(root).archives;
+    const out = [];
+    for (const repoDir of await archive_host_dirsIn(top)) {
+        for (const domain of await archive_host_dirsIn((0,external_node_path_.join)(top, repoDir)))
+            out.push(...(await listDomain((0,external_node_path_.join)(top, repoDir, domain), repoDir, domain)));
+    }
+    return out;
+}
+/**
+ * Pure: what the host tier holds that no job could ever restore: a save's temp directory whose
+ * save has died (its lock is free: `locked` false; and older than a minute, so a save between its
+ * mkdir and its lock is never taken for one), and an archive whose archive.json does not read.
+ */
+function isDeadArchive(a, locked, nowMs) {
+    if (a.temp)
+        return !locked && nowMs - a.lastUsedMs > 60_000;
+    return a.meta === undefined;
+}
+/** Whether a save is still writing `a` (its temp directory's data file is locked). */
+const saveInProgress = (a) => !allFree([(0,external_node_path_.join)(a.dir, DATA)]);
+/**
+ * Removes one archive (or a save's leftover) into the trash, under its lock taken exclusively and
+ * without waiting: `live` when a restore reads it or a save writes it. Its emptied parents go too.
+ */
+async function removeHostArchive(root, dir, why, timeoutMs) {
+    const r = await removeTree(root, dir, { why, locks: [(0,external_node_path_.join)(dir, DATA)], timeoutMs });
+    if (r.outcome === 'removed' || r.outcome === 'left-in-trash') {
+        // rmdir refuses a directory that is not empty: a save making one meanwhile keeps its parents.
+        const top = rootPaths(root).archives;
+        for (let d = (0,external_node_path_.dirname)(dir); d.startsWith(top + '/'); d = (0,external_node_path_.dirname)(d))
+            if (!(await external_node_fs_.promises.rmdir(d).then(() => true, () => false)))
+                break;
+    }
+    return r;
+}
+/** A trust domain's archives and save temp directories (`forget`: a closed PR's). */
+async function domainArchives(root, repository, domain) {
+    const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, 'any'));
+    return listDomain(domainDir, (0,external_node_path_.basename)((0,external_node_path_.dirname)(domainDir)), (0,external_node_path_.basename)(domainDir));
+}
+
 ;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
 
 
 
@@ -32215,6 +33119,39 @@ const KINDS = {
         collect: async ({ root, slots }) => slotCandidates(root, slots),
         remove: removeFromSlot,
     },
+    archive: {
+        // Beside the targets, in one order of worth: an archive is a build's dependencies, smaller
+        // and serving every PR of its job.
+        order: 2,
+        // Nobody's runner's data: it serves every PR of its job, whichever runner saved it.
+        shared: true,
+        anyOwner: false,
+        async collect({ root, held, slots }) {
+            const now = Date.now();
+            const out = [];
+            for (const a of await listHostArchives(root)) {
+                const live = await isHeldHint((0,external_node_path_.join)(a.dir, DATA), held);
+                const dead = isDeadArchive(a, a.temp ? live || saveInProgress(a) : live, now);
+                if (a.temp && !dead)
+                    continue; // a save in progress
+                out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : archiveWorth() });
+            }
+            // What a killed restore left in an idle slot's target (its record says a restore began there).
+            for (const { name, record: rec, live } of slots) {
+                if (live || !rec?.restoring)
+                    continue;
+                const target = slotDirs(root, name).target;
+                for (const e of (await external_node_fs_.promises.readdir(target).catch(() => [])).filter(isRestoreLeftover))
+                    out.push({ kind: 'archive', path: (0,external_node_path_.join)(target, e), lastUsedMs: Date.parse(rec.restoring) || 0, live: false, slot: name, value: 0 });
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            return (await removeHostArchive(root, c.path, why(c), timeoutMs)).outcome;
+        },
+    },
     'registry-src': {
         order: 3,
         shared: false,
@@ -32262,6 +33199,14 @@ const KINDS = {
         },
     },
 };
+/**
+ * PLACEHOLDER for the policy's worth of an archive per byte (policy.ts and value.ts, being
+ * written on branch i34b): until it lands, an archive's worth is unknown, so the guard removes
+ * archives after every idle build whose worth it knows and, among archives, the least recently
+ * used first; a dead one (a save's leftover, an unreadable archive.json) is worth 0 and goes
+ * before any build.
+ */
+const archiveWorth = () => undefined;
 /** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
 const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
 /**
@@ -32889,6 +33834,13 @@ const FLAGS = [
     { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
     { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
     {
+        name: 'host-archives',
+        input: 'host-archives',
+        form: 'SHARE|SIZE|off',
+        commands: [...JOB, 'status', 'metrics'],
+        help: "disk the host's dependency archives may take: 10% of the root's filesystem, 20GiB, or off",
+    },
+    {
         name: 'writable-sources',
         input: 'writable-sources',
         form: 'CRATES',
@@ -33112,6 +34064,31 @@ function describeVersion(version, commit) {
     return isRelease(version) || !commit ? version : `${version}+${commit.slice(0, 7)}`;
 }
 
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+/** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
+const KNOWN = { guard: true, lease: true, unisolated: true, archive: true };
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
+}
+
 ;// CONCATENATED MODULE: ./src/job/status.ts
 
 
@@ -33124,8 +34101,27 @@ function describeVersion(version, commit) {
 
 
 
+
+
+
+
+/** Pure: the host tier's archives and what the events log says of them. */
+function archiveStatus(archives, events, cap, totalBytes) {
+    const counts = {};
+    for (const e of events)
+        if (e.event === 'archive' && e.tier === 'host')
+            counts[`${e.op}|${e.result}`] = (counts[`${e.op}|${e.result}`] ?? 0) + 1;
+    const whole = archives.filter((a) => !a.temp);
+    return {
+        count: whole.length,
+        bytes: archives.reduce((n, a) => n + a.bytes, 0),
+        capBytes: archiveCapBytes(cap, totalBytes),
+        cap: formatArchiveCap(cap),
+        events: counts,
+    };
+}
 /** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-async function rootStatus(root, now = Date.now()) {
+async function rootStatus(root, now = Date.now(), cap = DEFAULT_ARCHIVE_CAP) {
     const p = rootPaths(root);
     const views = await scanSlots(root);
     const slots = [];
@@ -33150,15 +34146,17 @@ async function rootStatus(root, now = Date.now()) {
         trashEntries ? diskUsage(p.trash) : 0,
     ]);
     const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
+    const disk = await measure(root);
     return {
         version: version_VERSION,
         root,
-        disk: await measure(root),
+        disk,
         slots,
         jobDirs,
         trashEntries,
         bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
         warmth: warmShare(await readWarmth(root)),
+        archives: archiveStatus(await listHostArchives(root), parseEvents(await readLog(eventsLog(root))), cap, disk.totalBytes),
     };
 }
 /**
@@ -33180,6 +34178,13 @@ function stateText(x) {
         return `uid ${x.record.foreign.uid}'s files: needs root`;
     return `free${x.idleMs !== undefined ? `, idle ${units_formatDuration(x.idleMs)}` : ''}`;
 }
+/** Pure: the host tier's line of `status`. */
+function archiveLine(a) {
+    const n = (k) => a.events[k] ?? 0;
+    const cap = a.capBytes ? `of ${units_formatBytes(a.capBytes)} (host-archives ${a.cap})` : '(host-archives off)';
+    return (`dependency archives (host tier): ${a.count}, ${units_formatBytes(a.bytes)} ${cap}; lately ${n('restore|restored')} restored, ` +
+        `${n('restore|missed')} missed, ${n('restore|refused')} refused (corrupt), ${n('restore|failed')} failed; ${n('save|saved')} saved`);
+}
 function formatStatus(s) {
     const leased = s.slots.filter((x) => x.live).length;
     const lines = [
@@ -33188,6 +34193,7 @@ function formatStatus(s) {
         `slots: ${s.slots.length} (${leased} leased), target dirs ${units_formatBytes(s.bytes.target)}, ` +
             `cargo homes ${units_formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
         `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
+        archiveLine(s.archives),
     ];
     if (s.slots.length) {
         // A leased slot's record was written when its lease began: trust domain, runner and run are its
@@ -33321,31 +34327,6 @@ function envFileProblems(text, file) {
 /** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
 const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
 
-;// CONCATENATED MODULE: ./src/pool/events.ts
-
-
-/** Pure: a guard run's result from its report. */
-function guardResult(r) {
-    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
-}
-const eventsLog = (root) => rootPaths(root).events;
-/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function recordEvent(root, e) {
-    try {
-        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
-        return undefined;
-    }
-    catch (err) {
-        return err;
-    }
-}
-/** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
-const KNOWN = { guard: true, lease: true, unisolated: true };
-/** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
-}
-
 ;// CONCATENATED MODULE: ./src/job/metrics.ts
 
 
@@ -33361,7 +34342,18 @@ function parseEvents(text) {
 
 
 
-const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
+
+const emptyCounters = () => ({
+    format: 1,
+    cursors: {},
+    guardRuns: {},
+    guardFreed: {},
+    leaseWaits: {},
+    unisolated: 0,
+    jobs: {},
+    archives: {},
+    starts: {},
+});
 /** Pure: the counters with these events added (each by its row of EVENT_METRICS). */
 function addEvents(c, events) {
     const out = JSON.parse(JSON.stringify(c));
@@ -33384,6 +34376,8 @@ function addWarmth(c, entries) {
             j.cold++;
         j.built += e.built;
         j.fresh += e.fresh;
+        if (e.from && START_TIERS.includes(e.from))
+            out.starts[e.from] = (out.starts[e.from] ?? 0) + 1;
     }
     return out;
 }
@@ -33399,6 +34393,10 @@ function family(name, type, help, samples) {
 const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
 const TRIGGERS = ['job', 'gc'];
 const VIAS = ['action', 'hook', 'cli'];
+const ARCHIVE_TIERS = ['host', 'fleet'];
+const RESTORE_RESULTS = ['restored', 'missed', 'refused', 'failed'];
+const SAVE_RESULTS = ['saved', 'failed'];
+const START_TIERS = ['slot', 'copy', 'host-archive', 'fleet-archive', 'compile-cache', 'cold'];
 /**
  * Each event of events.ts with the counters it adds to and the metric families it renders
  * (always, at 0 before anything happened, so queries see them). An event added there without
@@ -33427,6 +34425,17 @@ const EVENT_METRICS = {
             [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
             [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
         ])),
+    },
+    archive: {
+        count(c, e) {
+            const k = `${e.tier}|${e.op}|${e.result}`;
+            c.archives[k] = (c.archives[k] ?? 0) + 1;
+        },
+        families: (c, r) => [
+            ...family('cargo_isolate_archive_restores_total', 'counter', 'Starts that looked for a dependency archive, by tier (host, fleet) and result ' +
+                '(restored; missed: none fitted; refused: corrupt, removed; failed: unreadable here).', ARCHIVE_TIERS.flatMap((t) => RESTORE_RESULTS.map((x) => [{ ...r, tier: t, result: x }, c.archives[`${t}|restore|${x}`] ?? 0]))),
+            ...family('cargo_isolate_archive_saves_total', 'counter', 'Dependency archives saved at the end of a job, by tier and result (saved, failed).', ARCHIVE_TIERS.flatMap((t) => SAVE_RESULTS.map((x) => [{ ...r, tier: t, result: x }, c.archives[`${t}|save|${x}`] ?? 0]))),
+        ],
     },
     unisolated: {
         count(c) {
@@ -33459,7 +34468,11 @@ function renderMetrics(s, c) {
         ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
             [{ ...r, store: 'crates' }, st.bytes.crates],
             [{ ...r, store: 'git' }, st.bytes.git],
-        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
+        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_archive_bytes', 'gauge', 'Bytes of the dependency archives on this host, by tier (the host tier: under the root).', [
+            [{ ...r, tier: 'host' }, st.archives.bytes],
+        ]), ...family('cargo_isolate_archives', 'gauge', 'Dependency archives on this host, by tier.', [[{ ...r, tier: 'host' }, st.archives.count]]), ...family('cargo_isolate_archive_cap_bytes', 'gauge', 'What the host tier may take (host-archives; 0: off), as this command was given it.', [
+            [{ ...r, tier: 'host' }, s.archiveCapBytes ?? 0],
+        ]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
             [r, s.idleBytes ?? 0],
         ]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [
             [r, s.overThreshold ? 1 : 0],
@@ -33481,7 +34494,7 @@ function renderMetrics(s, c) {
         .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
     /** A counter of the ended jobs: per repository and job, one sample for each count, which `label` names. */
     const perJob = (name, label, counts, help) => family(name, 'counter', help, jobs.flatMap(([[repository, job], v]) => counts.map((k) => [{ ...r, repository, ci_job: job, [label]: k }, v[k]])));
-    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...perJob('cargo_isolate_jobs_total', 'start', ['warm', 'cold'], 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.'), ...perJob('cargo_isolate_units_total', 'state', ['built', 'fresh'], 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).'));
+    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...perJob('cargo_isolate_jobs_total', 'start', ['warm', 'cold'], 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.'), ...family('cargo_isolate_starts_total', 'counter', 'Ended jobs that ran cargo, by the tier their start came from: slot, copy, host_archive, fleet_archive, compile_cache, cold.', START_TIERS.map((t) => [{ ...r, tier: t.replace('-', '_') }, c.starts[t] ?? 0])), ...perJob('cargo_isolate_units_total', 'state', ['built', 'fresh'], 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).'));
     return lines.join('\n') + '\n';
 }
 async function readCounters(path) {
@@ -33528,15 +34541,15 @@ async function updateCounters(root, warn) {
     }
 }
 /** The metrics text for a root (or for its absence). */
-async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli') {
+async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli', cap = DEFAULT_ARCHIVE_CAP) {
     const written = { at: Date.now(), by };
     if (!(await isMadeRoot(root)))
         return renderMetrics({ root, written }, emptyCounters());
-    const status = await rootStatus(root);
+    const status = await rootStatus(root, Date.now(), cap);
     const plan = guard_planPrune(await collectCandidates(root), 'host', '');
     const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
     const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+    return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold), archiveCapBytes: status.archives.capBytes }, counters);
 }
 /** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
 async function writeMetrics(path, text) {
@@ -33770,7 +34783,7 @@ function identityFrom(env, event, nonce, host, o = {}) {
         host,
         container,
         nonce,
-        jobUid: `${key_safeComponent(runId, 32)}-${key_safeComponent(runAttempt, 8)}-${key_safeComponent(job, 40)}-${nonce}`,
+        jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
     };
 }
 function currentIdentity(env = process.env, o = {}) {
@@ -33784,12 +34797,14 @@ function currentIdentity(env = process.env, o = {}) {
 
 
 
+
 /*
  * A PR that closed (merged or not) never runs again, unless it is reopened: its builds on the
  * host are worth nothing (value.ts). The host learns it from a run of the action on
  * `pull_request: closed`, which leases nothing, or from `cargo-isolate forget` in a closing
  * workflow of another CI system. Hosts that never see either still let the PR's builds go:
- * a key idle for longer than its usual gap loses worth with its idle time.
+ * a key idle for longer than its usual gap loses worth with its idle time. Its dependency archives
+ * (job/tiers.ts) go at once: no other trust domain may restore them.
  */
 /** Pure: the PR this run says has closed, when it is a `pull_request` (or `_target`) run for a closed PR. */
 function closedPr(env, payload) {
@@ -33825,7 +34840,28 @@ async function forgetDomain(root, repository, key, branch) {
     const what = key.startsWith('pr-')
         ? `pull request #${key.slice(3)} of ${repository} (${key}) has closed`
         : `branch ${branch ?? key} of ${repository} (${key}) was deleted`;
-    return { slots: slots.map((s) => s.name), bytes, message: `${what}: ${held}.` };
+    const archives = await forgetArchives(root, repository, key);
+    return { slots: slots.map((s) => s.name), bytes, archives, message: `${what}: ${held}${archives.text}.` };
+}
+/**
+ * A closed PR's (or deleted branch's) dependency archives: nobody else may restore them, and it
+ * never runs again, so they go now. One a restore is reading right now stays for the guard.
+ */
+async function forgetArchives(root, repository, key) {
+    let removed = 0;
+    let bytes = 0;
+    let kept = 0;
+    for (const a of await domainArchives(root, repository, key)) {
+        const r = await removeHostArchive(root, a.dir, `${key} of ${repository} closed: its dependency archive`, 120_000).catch(() => undefined);
+        if (r?.outcome === 'removed' || r?.outcome === 'left-in-trash') {
+            removed++;
+            bytes += a.bytes;
+        }
+        else if (r?.outcome !== 'absent')
+            kept++;
+    }
+    const text = removed + kept === 0 ? '' : `; ${removed} dependency archives removed (${units_formatBytes(bytes)})${kept ? `, ${kept} being read left for the guard` : ''}`;
+    return { removed, bytes, kept, text };
 }
 
 ;// CONCATENATED MODULE: ./src/job/prepare.ts
@@ -33931,7 +34967,7 @@ async function handBackJobParents(root, jobDir) {
         await chownTree([(0,external_node_path_.dirname)(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
-async function handBackJob(j, published, gitPublished = 0) {
+async function handBackJob(j, published, gitPublished = 0, archived = false) {
     const to = handBackTo(myUid(), await ownerOf(j.root));
     if (!to)
         return undefined;
@@ -33940,6 +34976,9 @@ async function handBackJob(j, published, gitPublished = 0) {
         shared.push(storePaths(j.root).base);
     if (gitPublished > 0)
         shared.push(gitStorePaths(j.root).base);
+    // A dependency archive it saved (job/tiers.ts): the root owner's guard must be able to remove it.
+    if (archived)
+        shared.push(rootPaths(j.root).archives);
     const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -34487,54 +35526,6 @@ async function rootOwnerFor(root, uid) {
 function originalCargoHome(env, root) {
     const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
     return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
-
-;// CONCATENATED MODULE: ./src/os/copy.ts
-
-
-
-
-/** Copies the content of `src` into the existing, empty directory `dst`. */
-async function copyTree(src, dst, timeoutMs) {
-    const t0 = performance.now();
-    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
-    const r = ran.error
-        ? { ok: false, detail: ran.error.message }
-        : ran.code === 0
-            ? { ok: true }
-            : {
-                ok: false,
-                detail: ran.signal
-                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
-                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
-            };
-    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
-    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
-}
-/**
- * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
- * copied from would lead this job's cargo to write into another slot.
- */
-async function removeEscapingLinks(dir) {
-    const removed = [];
-    const walk = async (d) => {
-        const entries = await listDirents(d);
-        for (const e of entries) {
-            const p = (0,external_node_path_.join)(d, e.name);
-            if (e.isDirectory())
-                await walk(p);
-            else if (e.isSymbolicLink()) {
-                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
-                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
-                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
-                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
-                    removed.push((0,external_node_path_.relative)(dir, p));
-                }
-            }
-        }
-    };
-    await walk(dir);
-    return removed;
 }
 
 ;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
@@ -35119,6 +36110,332 @@ async function untrustedCache(root, uid) {
     return { dir: (0,external_node_path_.join)(dir, 'cache'), conf };
 }
 
+;// CONCATENATED MODULE: ./src/job/tiers.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const tiers_START_TIER_TEXT = {
+    slot: "the slot's own warm build",
+    copy: 'a copy of the warm build of another idle slot',
+    'host-archive': "a dependency archive from the host's tier",
+    'fleet-archive': 'a dependency archive from the fleet store',
+    'compile-cache': 'the compile cache (sccache) only',
+    cold: 'nothing: a cold build',
+};
+/** The view of the paths a key names: a job's steps on the host, or in a container (another OS and libc). */
+const viewPart = (container) => (container ? 'container' : 'host');
+/** The key of a build, and the workspace's own packages; why not when the toolchain cannot be asked. */
+async function keyOf(c) {
+    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, c.env).catch(() => undefined));
+    const cwd = lockFile ? (0,external_node_path_.dirname)(lockFile) : c.search.workingDirectory;
+    const rustc = rustcOf(c.buildDir, cwd, c.env);
+    if (!rustc)
+        return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
+    const lock = lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
+    const deps = lock === undefined ? undefined : lockDependencies(lock);
+    const key = archiveKey({
+        repository: c.identity.repository,
+        workflow: c.identity.workflow,
+        job: c.identity.job,
+        jobKey: c.identity.jobKey,
+        rustc,
+        lockedDependencies: deps?.external,
+        env: c.env,
+        host: hostFacts(),
+        cargoHome: c.cargoHome,
+        view: c.view,
+    });
+    return { key, local: deps?.local ?? [], lockFile };
+}
+/** Pure: the trust domains whose archives a job may restore: its own, then its base's (never another PR's). */
+const readableDomains = (me) => [me.key, ...(me.baseKey && me.baseKey !== me.key ? [me.baseKey] : [])];
+/** Refusals: the archive is corrupt and never will restore; removed at once, and said as a warning. */
+const REFUSED = new Set(['truncated', 'altered', 'unreadable']);
+/**
+ * A start's restore from the host tier, into its empty build dir. Never throws; a refused archive is
+ * removed and said as a warning, and the build dir is left empty (the restore is all or nothing).
+ * The one restore point of the archive tiers: a fleet tier joins here.
+ */
+async function restoreTier(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const base = { tier: 'host', by: o.by };
+    if (o.cap.kind === 'off')
+        return { ...base, outcome: 'off', why: 'host-archives is off', ms: 0 };
+    const domains = readableDomains(o.me);
+    let found;
+    let why;
+    if (o.by === 'identity') {
+        const f = findArchiveByIdentity(o.root, o.me.repository, domains, {
+            format: '1',
+            repository: o.me.repository,
+            workflow: o.me.workflow,
+            job: o.me.job,
+            key: o.me.jobKey,
+            arch: hostFacts().arch,
+            cargoHome: o.context.cargoHome,
+        });
+        if (f.found)
+            found = { dir: f.dir, domain: f.domain, how: 'newest' };
+        else
+            why = f.why;
+    }
+    else {
+        const k = await keyOf(o.context);
+        if ('why' in k)
+            why = k.why;
+        else {
+            const f = findArchive(o.root, o.me.repository, domains, k.key);
+            if (f.found)
+                found = { dir: f.dir, domain: f.domain, how: f.how };
+            else
+                why = f.why;
+        }
+    }
+    if (!found) {
+        const r = { ...base, outcome: 'missed', why: why ?? 'no archive', ms: ms() };
+        await note(o, r);
+        return r;
+    }
+    await o.mark(true);
+    const got = await restoreArchive({ dir: found.dir, buildDir: o.buildDir, timeoutMs: o.timeoutMs });
+    await o.mark(false);
+    const at = { archive: found.dir, how: found.how, domain: found.domain };
+    let r;
+    if (got.restored) {
+        r = { ...base, ...at, outcome: 'restored', bytes: got.meta.bytes, ms: ms() };
+        o.log.info(`${tiers_describeRestore(r)}.`);
+    }
+    else if (REFUSED.has(got.reason)) {
+        const gone = await removeHostArchive(o.root, found.dir, 'a corrupt dependency archive, refused by a restore', o.timeoutMs).catch(() => undefined);
+        r = { ...base, ...at, outcome: 'refused', why: got.detail, ms: ms() };
+        o.log.warning(`The dependency archive ${found.dir} was refused (${got.reason}): ${got.detail}. ` +
+            `${gone?.outcome === 'removed' ? 'It was removed; ' : ''}this job builds without it, and nothing of it is left in ${o.buildDir}.`);
+    }
+    else if (got.reason === 'missing') {
+        r = { ...base, ...at, outcome: 'missed', why: got.detail, ms: ms() };
+    }
+    else {
+        r = { ...base, ...at, outcome: 'failed', why: got.detail, ms: ms() };
+        o.log.warning(`Restoring the dependency archive ${found.dir} failed: ${got.detail}. This job builds without it.`);
+    }
+    await note(o, r);
+    return r;
+}
+async function note(o, r) {
+    if (r.outcome === 'off')
+        return;
+    if (r.outcome === 'missed')
+        o.log.info(`No dependency archive restored: ${r.why}.`);
+    const err = await recordEvent(o.root, { event: 'archive', tier: r.tier, op: 'restore', result: r.outcome, bytes: r.bytes, ms: r.ms });
+    if (err)
+        o.log.debug(`Recording the archive restore in ${o.root}'s events log: ${err.message}`);
+}
+/** Pure: the line a restore gets in the log and the summary. */
+function tiers_describeRestore(r) {
+    const where = r.tier === 'host' ? "the host's tier" : 'the fleet store';
+    if (r.outcome === 'restored') {
+        const which = r.how === 'exact' ? 'its exact key' : r.how === 'fallback' ? 'an older Cargo.lock' : "the job's newest";
+        return `Restored a dependency archive from ${where} (${which}, saved by ${r.domain}, ${units_formatBytes(r.bytes ?? 0)}) in ${units_formatDuration(r.ms)}`;
+    }
+    if (r.outcome === 'off')
+        return `No restore from ${where}: ${r.why}`;
+    return `No dependency archive from ${where}: ${r.why}`;
+}
+/** Restore temp directories a killed restore left in a target dir (the job holds its lease). */
+async function clearRestoreLeftovers(root, target, timeoutMs) {
+    for (const e of (await listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover))
+        await removeTree(root, (0,external_node_path_.join)(target, e), { why: 'a restore killed midway left it', timeoutMs });
+}
+/**
+ * Pure: whether a job's end saves an archive, and why not. An archive of the exact key that holds
+ * fewer dependency packages than this build (a cancelled build's) is replaced in the job's own
+ * domain; a base's is never replaced by a PR, which then saves its own.
+ */
+function decideSave(f) {
+    if (f.cap.kind === 'off')
+        return { save: false, why: 'host-archives is off' };
+    if (f.layout === 'job')
+        return { save: false, why: 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build' };
+    if (f.fork)
+        return { save: false, why: 'a fork PR never writes an archive another PR or branch could restore' };
+    if (f.builtElsewhere)
+        return { save: false, why: "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell" };
+    if (f.dependencyUnitsBuilt === 0)
+        return { save: false, why: 'it compiled no dependency: an archive would add nothing' };
+    if (f.exact === undefined)
+        return { save: false, why: 'no Cargo.lock: an archive is saved only under the exact lock' };
+    if (f.packages === 0)
+        return { save: false, why: 'the build dir holds no dependency artifacts' };
+    if (f.own && f.own.packages >= f.packages)
+        return { save: false, why: 'an archive of its exact key is there already' };
+    if (f.own)
+        return { save: true, replace: true };
+    if (f.base && f.base.packages >= f.packages)
+        return { save: false, why: "its base branch's archive of the exact key is there already" };
+    return { save: true, replace: false };
+}
+/**
+ * PLACEHOLDER for the host tier's cap as the policy decides it (policy.ts, being written on
+ * branch i34b): the archives to remove, in order, to bring the tier under `capBytes`: dead ones
+ * first (isDeadArchive), then the least recently used; `keep` (the one just saved) last, and only
+ * when it alone is over the cap.
+ */
+function placeholderOverCap(archives, capBytes, keep, nowMs) {
+    let total = archives.reduce((n, a) => n + a.bytes, 0);
+    const dead = (a) => Number(isDeadArchive(a, false, nowMs));
+    const order = archives
+        .filter((a) => a.dir !== keep && !(a.temp && !dead(a)))
+        .sort((a, b) => dead(b) - dead(a) || a.lastUsedMs - b.lastUsedMs || a.dir.localeCompare(b.dir));
+    const out = [];
+    for (const a of [...order, ...archives.filter((x) => x.dir === keep)]) {
+        if (total <= capBytes)
+            break;
+        out.push(a.dir);
+        total -= a.bytes;
+    }
+    return out;
+}
+/** The archive of the exact key in `domain`, when one is saved there: its packages. */
+const savedIn = (root, repository, domain, key) => {
+    const m = key.exact === undefined ? undefined : readArchiveMeta(archiveDir(root, repository, domain, key.fallback, key.exact));
+    return m ? { packages: m.packages } : undefined;
+};
+/**
+ * A job's end: saves an archive of its build's dependencies into its own trust domain's part of the
+ * host tier when decideSave says so, then keeps the tier under its cap. Never throws. The one save
+ * point of the archive tiers: a fleet tier joins here.
+ */
+async function saveTier(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const skip = (why) => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
+    // The cheap refusals first: no toolchain to ask, no units to read.
+    const early = decideSave({
+        cap: o.cap,
+        layout: o.layout,
+        fork: o.me.fork,
+        builtElsewhere: o.builtElsewhere,
+        dependencyUnitsBuilt: 1,
+        exact: '',
+        packages: 1,
+    });
+    if (!early.save)
+        return skip(early.why);
+    try {
+        const k = await keyOf({ ...o.context, buildDir: o.buildDir });
+        if ('why' in k)
+            return skip(k.why);
+        const local = new Set(k.local);
+        const pkg = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+        const deps = countUnits(readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))), Date.parse(o.startedAt)).built;
+        const packages = planArchive(listBuildDir(o.buildDir), local).packages;
+        const decision = decideSave({
+            cap: o.cap,
+            layout: o.layout,
+            fork: o.me.fork,
+            builtElsewhere: o.builtElsewhere,
+            dependencyUnitsBuilt: deps,
+            exact: k.key.exact,
+            packages,
+            own: savedIn(o.root, o.me.repository, o.me.key, k.key),
+            base: o.me.baseKey ? savedIn(o.root, o.me.repository, o.me.baseKey, k.key) : undefined,
+        });
+        if (!decision.save)
+            return skip(decision.why);
+        const dir = archiveDir(o.root, o.me.repository, o.me.key, k.key.fallback, k.key.exact);
+        if (decision.replace) {
+            const gone = await removeHostArchive(o.root, dir, 'replaced by a fuller archive of the same key', o.timeoutMs);
+            if (gone.outcome === 'live')
+                return skip('a restore is reading the archive of its exact key, which holds fewer packages: kept');
+        }
+        const saved = await saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], timeoutMs: o.timeoutMs });
+        if (!saved.saved) {
+            if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock')
+                return skip(saved.detail);
+            const r = { tier: 'host', outcome: 'failed', why: saved.detail, ms: ms() };
+            await recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'failed', ms: r.ms });
+            return r;
+        }
+        const trimmed = await trimToCap(o.root, o.cap, dir, o.timeoutMs);
+        const r = {
+            tier: 'host',
+            outcome: 'saved',
+            why: `${saved.meta.packages} dependency packages, ${deps} compiled by this job${decision.replace ? ', replacing one that held fewer' : ''}`,
+            archive: dir,
+            bytes: saved.meta.bytes,
+            ms: ms(),
+            trimmed: trimmed.length,
+        };
+        if (trimmed.includes(dir))
+            return { ...r, outcome: 'skipped', why: `the archive alone (${units_formatBytes(saved.meta.bytes)}) is over host-archives (${formatArchiveCap(o.cap)})` };
+        await recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'saved', bytes: r.bytes, ms: r.ms });
+        return r;
+    }
+    catch (e) {
+        return { tier: 'host', outcome: 'failed', why: `saving a dependency archive of ${o.buildDir}: ${e.message}`, ms: ms() };
+    }
+}
+/** Removes archives until the tier is under its cap (placeholderOverCap); the ones removed. */
+async function trimToCap(root, cap, keep, timeoutMs) {
+    const disk = await measure(root);
+    const order = placeholderOverCap(await listHostArchives(root), archiveCapBytes(cap, disk.totalBytes), keep, Date.now());
+    const removed = [];
+    for (const dir of order) {
+        const r = await removeHostArchive(root, dir, `the host tier over host-archives (${formatArchiveCap(cap)})`, timeoutMs);
+        if (r.outcome === 'removed' || r.outcome === 'left-in-trash')
+            removed.push(dir);
+    }
+    return removed;
+}
+/** Pure: the line a save gets in the log and the summary. */
+function tiers_describeSave(s) {
+    if (s.outcome === 'saved') {
+        const trimmed = s.trimmed ? `; ${s.trimmed} older archives removed for host-archives` : '';
+        return `Saved a dependency archive to the host's tier (${s.why}; ${units_formatBytes(s.bytes ?? 0)} in ${units_formatDuration(s.ms ?? 0)}${trimmed})`;
+    }
+    if (s.outcome === 'failed')
+        return `Saving a dependency archive failed: ${s.why}`;
+    return `No dependency archive saved: ${s.why}`;
+}
+/** Pure: which tier the start came from. */
+function startTier(f) {
+    if (f.kept)
+        return 'slot';
+    if (f.copy?.outcome === 'copied')
+        return 'copy';
+    if (f.restore?.outcome === 'restored')
+        return f.restore.tier === 'host' ? 'host-archive' : 'fleet-archive';
+    return f.compileCache ? 'compile-cache' : 'cold';
+}
+/** Pure: for a start that came from no warm tier, why each missed, in the order they were tried. */
+function tierMisses(f) {
+    const t = startTier(f);
+    if (t === 'slot' || t === 'copy' || t === 'host-archive' || t === 'fleet-archive')
+        return [];
+    const out = [{ tier: 'slot', why: f.keptWhy }];
+    if (f.layout === 'job')
+        return [...out, { tier: 'copy', why: 'layout: job starts every job empty' }];
+    out.push({ tier: 'copy', why: f.copy ? f.copy.text : 'no idle slot holds a compatible warm build of this job' });
+    if (f.restore)
+        out.push({ tier: f.restore.tier === 'host' ? 'host-archive' : 'fleet-archive', why: f.restore.why ?? f.restore.outcome });
+    if (!f.compileCache)
+        out.push({ tier: 'compile-cache', why: 'the job does not compile through sccache (RUSTC_WRAPPER)' });
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/os/changes.ts
 
 
@@ -35481,8 +36798,6 @@ async function extractTree(parent, name, tree, sealed) {
     }
 }
 
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/store/tar.ts
 
 /** Files cargo writes into a `.crate` itself; cargo 1.93+ stamps them with this mtime after unpacking. */
@@ -36559,6 +37874,8 @@ async function settleHome(j, env) {
 
 
 
+
+
 /** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
 function mainJob(o) {
     return reportReadsTo(o.log, () => startPhases(o));
@@ -36662,8 +37979,9 @@ async function planHome(s, root, me, o = {}) {
 /** The slot phase (see above). */
 async function startJob(o) {
     const { settings: s, root, me, env, log, watchPid, onLeased } = o;
-    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+    const plan = o.plan ?? (await planHome(s, root, me, o));
+    const { problem, shared } = plan;
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: plan.view };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
@@ -36688,13 +38006,18 @@ async function startJob(o) {
                 "and a later guard or 'cargo-isolate gc' run as that user or root removes them.");
         }
         const exports = exportsFor(lease.dirs, home.cargoHome);
+        const timeoutMs = Math.max(s.cleanupTimeoutMs, 300_000);
+        // A restore killed midway left its temp directory in the target (the record says one began).
+        if (s.layout === 'slot' && lease.previous?.restoring)
+            await clearRestoreLeftovers(root, lease.dirs.target, timeoutMs);
+        const empty = async () => (await ifPresent(lease.dirs.target, () => external_node_fs_.promises.readdir(lease.dirs.target)))?.length === 0;
         let copy;
-        if (s.layout === 'slot' && (await ifPresent(lease.dirs.target, () => external_node_fs_.promises.readdir(lease.dirs.target)))?.length === 0) {
+        if (s.layout === 'slot' && (await empty())) {
             // A slot without its own warm build: start from a compatible one another idle slot holds.
             const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
             if (src) {
                 const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
-                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs, reflink });
                 log.info(warm_copy_describeCopy(copy));
                 if (copy.outcome === 'copied') {
                     // The copy is a build made at the source's viewpoint, now in this slot's paths.
@@ -36703,6 +38026,37 @@ async function startJob(o) {
                     record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
                     await writeRecord(lease.dirs.record, record);
                 }
+            }
+        }
+        let restore;
+        if (s.layout === 'slot' && copy?.outcome !== 'copied' && (await empty())) {
+            // Nothing to copy: a dependency archive of the host's tier, where the job will see it. The
+            // runner's hook does not see the job's paths: its last build on this host tells (choose.ts).
+            const own = plan.view.own;
+            const vp = own ?? view ?? jobViewpoint(await scanSlots(root), me) ?? { root, uid };
+            const seen = viewAt({ root: vp.root, uid: vp.uid }, lease.name, shared);
+            restore = await restoreTier({
+                root,
+                me,
+                cap: s.hostArchives,
+                buildDir: lease.dirs.target,
+                by: own ? 'key' : 'identity',
+                context: {
+                    identity: me,
+                    env: { ...env, ...exports },
+                    cargoHome: seen.cargoHome,
+                    view: viewPart(me.container),
+                    search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+                },
+                timeoutMs,
+                log,
+                mark: (restoring) => writeRecord(lease.dirs.record, restoring ? { ...record, restoring: new Date().toISOString() } : record),
+            });
+            if (restore.outcome === 'restored') {
+                // The archive's units were made for this job's CARGO_HOME: a build under its view.
+                view = seen;
+                record = { ...record, view };
+                await writeRecord(lease.dirs.record, record);
             }
         }
         return {
@@ -36724,6 +38078,8 @@ async function startJob(o) {
             view,
             home,
             copy,
+            restore,
+            hostArchives: s.hostArchives,
         };
     }
     catch (e) {
@@ -36733,6 +38089,8 @@ async function startJob(o) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/end.ts
+
+
 
 
 
@@ -36829,6 +38187,8 @@ async function removeJobDir(j, r) {
 }
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
 async function leaveSlot(j, cargoHome, r) {
+    // A restore killed with the main step (a cancel) left its temp directory in the target.
+    await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, () => clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs));
     await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
         if ((await listDir(j.dirs.tmp)).length === 0)
             return; // nothing to empty
@@ -36892,7 +38252,58 @@ async function appendUnits(j, r) {
         run: me.runId,
         ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
         base: me.baseKey,
+        from: r.from,
     }));
+}
+/** Which tier the start came from, and for a start from none, why each missed (tiers.ts). */
+function whereFrom(j, r) {
+    if (!j.reset)
+        return;
+    const facts = {
+        layout: j.layout,
+        kept: j.reset.warm ?? false,
+        keptWhy: j.reset.reason,
+        copy: j.copy && { outcome: j.copy.outcome, text: warm_copy_describeCopy(j.copy) },
+        restore: j.restore,
+        compileCache: j.sccache !== undefined,
+    };
+    r.from = startTier(facts);
+    r.misses = tierMisses(facts);
+}
+/**
+ * The host tier's save (tiers.ts), before the lease is released: the build dir is this job's until
+ * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
+ * build made on the host (its view says where the build saw the root).
+ */
+async function end_saveArchive(j, cargoHome, r, log) {
+    const me = j.identity;
+    if (!me || !j.startedAt || !j.hostArchives)
+        return;
+    await attempt(r, `Saving a dependency archive of ${j.dirs.target}`, async () => {
+        const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+        r.archive = await saveTier({
+            root: j.root,
+            me,
+            cap: j.hostArchives,
+            layout: j.layout,
+            buildDir: j.dirs.target,
+            startedAt: j.startedAt,
+            builtElsewhere: r.view !== undefined && r.view.root !== j.root,
+            context: {
+                identity: me,
+                env,
+                cargoHome,
+                view: viewPart(me.container),
+                search: j.crates?.search ?? { workingDirectory: process.env.GITHUB_WORKSPACE || process.cwd() },
+                lockFile: j.crates?.lockFile,
+            },
+            timeoutMs: Math.max(j.cleanupTimeoutMs, 300_000),
+            log,
+        });
+        log?.info(`${tiers_describeSave(r.archive)}.`);
+        if (r.archive.outcome === 'failed')
+            r.warnings.push(`${tiers_describeSave(r.archive)}. The next job that compiles these dependencies tries again.`);
+    });
 }
 /**
  * The release phase of a job's end (finishJob below). Best effort throughout: each failure becomes
@@ -36914,16 +38325,21 @@ async function endJob(j, log) {
         }
         if (j.crates)
             await publishStores(j, j.crates, cargoHome, r, log);
-        if (j.layout === 'job')
+        whereFrom(j, r);
+        if (j.layout === 'job') {
+            await end_saveArchive(j, cargoHome, r, log);
             await removeJobDir(j, r);
-        else
+        }
+        else {
             await leaveSlot(j, cargoHome, r);
+            await end_saveArchive(j, cargoHome, r, log);
+        }
         await appendUnits(j, r);
         await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
             r.homeCheck = await settleHome(j, process.env);
         });
         await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
+            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length, r.archive?.outcome === 'saved');
         });
     }
     catch (e) {
@@ -37011,6 +38427,7 @@ async function leaseAndRun(o) {
 
 
 
+
 /**
  * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
  * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
@@ -37028,6 +38445,11 @@ function unitsText(u, kept) {
                 : ': a cold start'
             : '';
     return `${u.built} built${named}, ${u.fresh} fresh${what}`;
+}
+/** Pure: which tier a start came from and, for a start from none, why each tier missed. */
+function startedFromText(from, misses = []) {
+    const missed = misses.map((m) => `${m.tier}: ${m.why}`).join('; ');
+    return `${from} (${START_TIER_TEXT[from]})${missed ? `; missed: ${missed}` : ''}`;
 }
 /** Pure: the rows of the job summary, so tests can read what a person will see. */
 function summaryRows(job, ended, guard) {
@@ -37053,6 +38475,8 @@ function summaryRows(job, ended, guard) {
         main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
         if (job.copy)
             main.push(['Warm copy', describeCopy(job.copy)]);
+        if (job.restore)
+            main.push(['Archive restore', describeRestore(job.restore)]);
         main.push(['TMPDIR', job.dirs.tmp]);
         if (job.sccache)
             main.push(['sccache', describeServer(job.sccache)]);
@@ -37095,6 +38519,8 @@ function summaryRows(job, ended, guard) {
         for (const m of pub.mismatches)
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
     }
+    if (ended.from)
+        main.push(['Started from', startedFromText(ended.from, ended.misses)]);
     for (const [when, h] of [
         ['at the start', job?.homeCheck],
         ['at the end', ended.homeCheck],
@@ -37109,7 +38535,9 @@ function summaryRows(job, ended, guard) {
             ]);
     }
     if (ended.units)
-        main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
+        main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied' || job?.restore?.outcome === 'restored')]);
+    if (ended.archive)
+        main.push(['Archive save', describeSave(ended.archive)]);
     if (ended.sizes)
         main.push([
             'Sizes after the job',
@@ -37158,7 +38586,8 @@ function summaryRows(job, ended, guard) {
 function startedLine(job) {
     const where = `${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''})`;
     const paths = `CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}`;
-    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}.`;
+    const restored = job.restore?.outcome === 'restored' ? `; ${describeRestore(job.restore)}` : '';
+    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}${restored}.`;
 }
 /** Pure: the job-completed hook's one line for the job log and the job summary (the action writes a table). */
 function completedLine(job, ended) {
@@ -37167,6 +38596,8 @@ function completedLine(job, ended) {
         ended.sizes && `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`,
         ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
         ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+        ended.from && `started from ${ended.from}`,
+        ended.archive?.outcome === 'saved' && `dependency archive saved (${formatBytes(ended.archive.bytes ?? 0)})`,
         pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
         `lease ${ended.released ? 'released' : 'already ended'}`,
     ];
@@ -37392,7 +38823,7 @@ async function cli_impl_status(cl) {
     const root = await existingRoot(s);
     if (!root)
         return noRoot(s, cl.flags.has('json'), 'nothing to show');
-    const st = await rootStatus(root);
+    const st = await rootStatus(root, Date.now(), s.hostArchives);
     out(cl.flags.has('json') ? JSON.stringify(st, null, 2) + '\n' : formatStatus(st) + '\n');
     return 0;
 }
@@ -37435,7 +38866,7 @@ async function forget(cl) {
 async function metrics(cl) {
     const s = await settingsOf(cl);
     const root = (await existingRoot(s)) ?? s.root; // written anyway: cargo_isolate_root_present 0
-    const text = await collectMetrics(root, s.diskThreshold, (m) => err(`warning: metrics: ${m}\n`));
+    const text = await collectMetrics(root, s.diskThreshold, (m) => err(`warning: metrics: ${m}\n`), 'cli', s.hostArchives);
     const file = cl.flags.get('output')?.value;
     if (file)
         await writeMetrics(file, text);
@@ -37496,7 +38927,7 @@ async function command(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7385);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2287);
 // The command line, `cargo-isolate` (bin/cargo-isolate), bundled into dist/cli.
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8335:
+/***/ 7404:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28500,9 +28500,9 @@ const layout_gitStorePaths = (root) => ({
  * that wrote it (`ref-main`, `pr-7`) and its fallback key; without `exact`, the fallback key's
  * directory, which lists the archives a near start may restore.
  */
-function archiveDir(root, repository, domain, fallback, exact) {
-    const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
-    return exact === undefined ? base : join(base, safeComponent(exact));
+function layout_archiveDir(root, repository, domain, fallback, exact) {
+    const base = (0,external_node_path_.join)(root, 'archives', key_safeComponent(repository.replace('/', '__')), key_safeComponent(domain, 100), key_safeComponent(fallback));
+    return exact === undefined ? base : (0,external_node_path_.join)(base, key_safeComponent(exact));
 }
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
@@ -28642,6 +28642,10 @@ function formatDuration(ms) {
 
 
 
+/** Pure: the cap in bytes on a filesystem of `totalBytes` (0 when off). */
+const archiveCapBytes = (c, totalBytes) => c.kind === 'off' ? 0 : c.kind === 'size' ? c.bytes : Math.floor((totalBytes * c.percent) / 100);
+/** Pure: the cap as a person reads it: `10% of the disk`, `20.0 GiB`, `off`. */
+const formatArchiveCap = (c) => (c.kind === 'off' ? 'off' : c.kind === 'size' ? units_formatBytes(c.bytes) : `${c.percent}% of the disk`);
 /** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
 function subjectOf(o) {
     if (o.kind === 'variable')
@@ -28681,6 +28685,7 @@ const RUNNER_INPUTS = (/* unused pure expression or super */ null && ([
     'fail-below',
     'cleanup-timeout',
     'publish-crates',
+    'host-archives',
     'writable-sources',
 ]));
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
@@ -28734,6 +28739,7 @@ const DEFAULTS = {
     'publish-crates': 'trusted',
     cache: 'false',
     'cleanup-timeout': '120s',
+    'host-archives': '10%',
 };
 const defaultOf = (name) => DEFAULTS[name] ?? '';
 /** The default cleanup-timeout in ms: the limit of a removal or hand-back whose caller names none. */
@@ -28778,6 +28784,21 @@ function beyondDisk(s, totalBytes, where) {
     }
     return undefined;
 }
+/** Pure: `10%`, `20GiB`, `off` (or `0`) as a cap; undefined when it is none of them. */
+function archiveCap(text) {
+    const t = text.trim();
+    if (t === 'off' || t === '0' || t === '0%')
+        return { kind: 'off' };
+    const p = /^(\d+(?:\.\d+)?)\s*%$/.exec(t);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'share', percent } : undefined;
+    }
+    const bytes = units_parseSize(t);
+    return bytes !== undefined && bytes > 0 ? { kind: 'size', bytes } : undefined;
+}
+/** The host tier's cap when nothing sets `host-archives` (DEFAULTS). */
+const DEFAULT_ARCHIVE_CAP = archiveCap(DEFAULTS['host-archives']);
 function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
         return env.CARGO_ISOLATE_ROOT;
@@ -28865,6 +28886,11 @@ function readSettings(from, env = process.env) {
             throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
         }
     }
+    const hostArchivesRaw = read('host-archives');
+    const hostArchives = archiveCap(hostArchivesRaw);
+    if (!hostArchives) {
+        throw refuse('host-archives', hostArchivesRaw, "a share of the root's filesystem (e.g. 10%), a size (e.g. 20GiB), or 'off'", unitHint(hostArchivesRaw, 'level'));
+    }
     const rootRaw = read('root');
     const setLevels = {};
     for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
@@ -28889,6 +28915,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        hostArchives,
         setLevels,
         writableSources: crateNames('writable-sources', read('writable-sources')),
     };
@@ -29855,6 +29882,21 @@ function recordFor(lease, me, now, previous, view) {
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
  *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *   <archive>/archive.tar.zst           a restore of that dependency archive     shared     never: held
+ *     (store/archive.ts)                while it reads (store/archive.ts)                  exclusively, it is
+ *                                                                                          being removed: a miss
+ *   the same, in a save's temp          the save writing it, until its rename    exclusive  never (a new file)
+ *     directory (`.<exact>.<rand>.tmp`)
+ *   <archive>/archive.tar.zst           whatever removes an archive: the guard,  exclusive  never (-n): a busy
+ *                                       the host tier's cap, a closed PR                   one is being read
+ *                                       (store/archive-host.ts), and the probe              (or written) and is
+ *                                       telling a save in progress from what a             skipped
+ *                                       killed save left
+ *
+ * An archive's lock is its own data file, not a file under locks/: it lives and goes with the
+ * archive, so none accumulate. Its remover holds it while it renames the archive into the trash;
+ * a restore that opened the file before that rename and locks it after finds the path gone, and
+ * restores nothing (store/archive.ts checks the path again under its lock). Neither side waits.
  *
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
@@ -32711,7 +32753,7 @@ async function handBackJobParents(root, jobDir) {
         await chownTree([dirname(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
-async function handBackJob(j, published, gitPublished = 0) {
+async function handBackJob(j, published, gitPublished = 0, archived = false) {
     const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(j.root));
     if (!to)
         return undefined;
@@ -32720,6 +32762,9 @@ async function handBackJob(j, published, gitPublished = 0) {
         shared.push(layout_storePaths(j.root).base);
     if (gitPublished > 0)
         shared.push(layout_gitStorePaths(j.root).base);
+    // A dependency archive it saved (job/tiers.ts): the root owner's guard must be able to remove it.
+    if (archived)
+        shared.push(layout_rootPaths(j.root).archives);
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -33222,6 +33267,1337 @@ async function sccacheAtEnd(r, env, paths, log) {
     return `${started}; ${how}${then}.`;
 }
 
+;// CONCATENATED MODULE: ./src/model/archive-key.ts
+
+/*
+ * What decides whether a dependency archive's artifacts are fresh for another job, as plain data
+ * in and two keys out. Cargo itself re-checks every unit after a restore (its fingerprints hash
+ * the toolchain, the flags, the source paths), so a wrong key never builds a wrong binary: it
+ * restores an archive whose units cargo then rebuilds, which costs the restore for nothing. The
+ * key is there to find the archive cargo will find fresh, and to say why none was found.
+ *
+ *   exact     every part below and the locked dependencies: a start with the same key finds
+ *             every dependency unit fresh.
+ *   fallback  the same without the lock: the newest archive of an older Cargo.lock is near,
+ *             and cargo rebuilds only what changed (a bumped crate and what depends on it).
+ *
+ * Parts that cargo does not see, or sees only through the build scripts' own checks:
+ *   - the host's architecture, OS release and libc: a build script links a system library it
+ *     found there and says nothing when the host is upgraded;
+ *   - the C toolchain variables build scripts read (CC, CFLAGS, AR, PKG_CONFIG_*, CMAKE_*, ...):
+ *     most build scripts declare them with `rerun-if-env-changed`, so a mismatch reruns them,
+ *     but an archive whose build scripts all rerun is worth little;
+ *   - the CARGO_HOME string and the path view (the host's or a container's `/__t`): a registry
+ *     crate's fingerprint hashes the absolute path of its source, so another home rebuilds all.
+ * Repository, workflow, job and the `key` input say which commands built it: two jobs of one
+ * workspace (a `clippy` job, a `test` job) compile other units with other features.
+ */
+/** Bumped when what an archive holds changes (store/archive-content): older archives never match. */
+const archive_key_ARCHIVE_FORMAT = 1;
+/** Variables read by name: cargo's own that change artifacts, and the C toolchain's. */
+const NAMED = new Set([
+    'RUSTFLAGS',
+    'CARGO_ENCODED_RUSTFLAGS',
+    'CARGO_BUILD_RUSTFLAGS',
+    'RUSTC',
+    'CARGO_BUILD_RUSTC',
+    'CARGO_BUILD_TARGET',
+    'CARGO_INCREMENTAL',
+    'CARGO_BUILD_DEP_INFO_BASEDIR',
+    'CARGO_TARGET_APPLIES_TO_HOST',
+    'RUSTC_BOOTSTRAP',
+    '__CARGO_DEFAULT_LIB_METADATA',
+    'CC',
+    'CXX',
+    'AR',
+    'RANLIB',
+    'CFLAGS',
+    'CXXFLAGS',
+    'CPPFLAGS',
+    'LDFLAGS',
+    'ARFLAGS',
+    'CRATE_CC_NO_DEFAULTS',
+]);
+/** Variables read by form: profiles, unstable flags, per-target settings, pkg-config, CMake. */
+const PATTERNS = [
+    /^CARGO_PROFILE_/,
+    /^CARGO_UNSTABLE_/,
+    /^CARGO_HOST_(RUSTFLAGS|LINKER)$/,
+    /^CARGO_TARGET_[A-Z0-9_]+_(RUSTFLAGS|LINKER|AR)$/,
+    /^(HOST|TARGET)_(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)$/,
+    /^(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)_[A-Za-z0-9_]+$/,
+    /^PKG_CONFIG/,
+    /^CMAKE_/,
+];
+/**
+ * Pure: the variables of `env` that change what cargo or a build script writes, sorted. Empty
+ * values count as unset (cargo and the cc crate read them so). The target dir, CARGO_HOME and
+ * the build dir are not here: the path view and the home are parts of their own, and a target
+ * dir's path does not reach a registry unit's fingerprint.
+ */
+function artifactEnv(env) {
+    return Object.entries(env)
+        .filter((e) => e[1] !== undefined && e[1] !== '')
+        .filter(([k]) => k !== 'CARGO_TARGET_DIR' && (NAMED.has(k) || PATTERNS.some((p) => p.test(k))))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+const digest = (parts) => sha256Hex(JSON.stringify(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : 1)))).slice(0, 32);
+/** Pure: the exact and the fallback key of a build. */
+function archiveKey(i) {
+    const parts = {
+        format: String(archive_key_ARCHIVE_FORMAT),
+        repository: i.repository,
+        workflow: i.workflow,
+        job: i.job,
+        key: i.jobKey,
+        rustc: i.rustc.trim(),
+        arch: i.host.arch,
+        os: i.host.os,
+        libc: i.host.libc,
+        cargoHome: i.cargoHome,
+        view: i.view,
+    };
+    if (i.cargo !== undefined)
+        parts.cargo = i.cargo.trim();
+    for (const [k, v] of artifactEnv(i.env))
+        parts[`env.${k}`] = v;
+    const fallback = digest(parts);
+    if (i.lockedDependencies === undefined)
+        return { fallback, parts };
+    const lock = sha256Hex([...i.lockedDependencies].sort().join('\n'));
+    return { exact: digest({ ...parts, lock }), fallback, parts: { ...parts, lock } };
+}
+/**
+ * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
+ * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched.
+ */
+function archive_key_keyDifferences(saved, wanted) {
+    const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
+    return [...names].filter((n) => saved[n] !== wanted[n]).sort();
+}
+/**
+ * Pure: which archive a start restores. Its exact key if there is one; else the newest of the
+ * same fallback key (the most recent lock is the nearest to the next one); none when the start
+ * has no fallback candidates. `how` says which.
+ */
+function archive_key_chooseArchive(candidates, want) {
+    const exact = want.exact === undefined ? undefined : candidates.find((c) => c.exact === want.exact);
+    if (exact)
+        return { pick: exact, how: 'exact' };
+    const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+    return newest ? { pick: newest, how: 'fallback' } : undefined;
+}
+/** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
+const IDENTITY_PARTS = (/* unused pure expression or super */ null && (['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome']));
+/**
+ * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
+ * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
+ * the newest archive of the job itself, the same repository, workflow, job and `key`, made for the
+ * same CARGO_HOME string on this architecture, in the first of `domains` (its own trust domain,
+ * then its base's) that has one. Cargo checks every unit it restores, so an archive of an older
+ * lock or toolchain costs its restore and the units cargo rebuilds, never a wrong build.
+ */
+function archive_key_chooseByIdentity(candidates, want, domains) {
+    for (const d of domains) {
+        const mine = candidates.filter((c) => c.domain === d && IDENTITY_PARTS.every((p) => c.parts[p] === want[p]));
+        const newest = mine.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+        if (newest)
+            return newest;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function events_recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+/** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
+const KNOWN = { guard: true, lease: true, unisolated: true, archive: true };
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
+}
+
+;// CONCATENATED MODULE: ./src/model/archive-content.ts
+/*
+ * What a dependency archive holds: what a later build needs to find every unit of a package that
+ * is not the workspace's own fresh, and nothing else. Read from a listing of the build dir (the
+ * effects in store/archive-content-list.ts), decided here as plain data.
+ *
+ * A build dir holds profile dirs, `<profile>/` and `<triple>/<profile>/`. In each:
+ *
+ *   layout v1 (cargo up to 1.99)            kept for a dependency's unit
+ *     .fingerprint/<pkg>-<hash>/            yes: cargo's record of the unit (hashes, dep-info, mtimes)
+ *     build/<pkg>-<hash>/                   yes: a build script, compiled (`build-script-build`) or run
+ *                                           (`out/` = OUT_DIR, `output` it printed, `root-output`)
+ *     deps/<crate>-<hash>.{rlib,rmeta,so,d} yes: the artifacts other units link
+ *   layout v2 (cargo 1.100+)
+ *     build/<pkg>/<hash>/{fingerprint,out,run}/   yes, the package's whole dir: all of the above
+ *   both
+ *     incremental/                          no: only the workspace's own units compile incrementally,
+ *                                           and it is the largest part of a dev build
+ *     examples/, <bin>, <bin>.d, lib*.rlib  no: uplifted copies of the workspace's own artifacts
+ *     .cargo-lock, .cargo-build-lock, ...   no: cargo's locks, made by the next build
+ *   at the build dir's top: .rustc_info.json, CACHEDIR.TAG, doc/, package/, tmp/: no.
+ *
+ * The workspace's own packages (and path dependencies: every package without a `source` in
+ * Cargo.lock) are left out: their fingerprints compare the checkout's mtimes, which another
+ * checkout never matches, so they rebuild anyway. A v1 unit is told by its directory name's
+ * package; its files in `deps/` by the unit hash in their name (`-<hash>` is the unit's
+ * `-C extra-filename`, the same as its fingerprint dir's on every cargo read here). A package
+ * of the workspace with a dependency's name leaves that dependency out too: it rebuilds, never
+ * more than that (cargo checks every unit it restores).
+ */
+/** `<pkg>-<16 hex digits>`: a v1 unit dir name. */
+const V1_UNIT = /^(.+)-([0-9a-f]{16})$/;
+/** `<crate>-<16 hex digits>` before an optional extension: a v1 `deps/` file. */
+const DEPS_FILE = /-([0-9a-f]{16})(\.[A-Za-z0-9.]+)?$/;
+/** Pure: what to archive of `profiles`, leaving out the packages named in `local`. */
+function planArchive(profiles, local) {
+    const include = [];
+    const packages = new Set();
+    let workspaceEntries = 0;
+    for (const p of profiles) {
+        const localHashes = new Set();
+        const keep = (dir, name, pkg, hash) => {
+            if (local.has(pkg)) {
+                workspaceEntries++;
+                if (hash)
+                    localHashes.add(hash);
+                return;
+            }
+            packages.add(pkg);
+            include.push(`${p.path}/${dir}/${name}`);
+        };
+        for (const name of p.fingerprints) {
+            const m = V1_UNIT.exec(name);
+            if (m)
+                keep('.fingerprint', name, m[1], m[2]);
+        }
+        for (const name of p.build) {
+            const m = V1_UNIT.exec(name);
+            keep('build', name, m ? m[1] : name, m?.[2]);
+        }
+        for (const name of p.deps) {
+            const hash = DEPS_FILE.exec(name)?.[1];
+            // A file without a unit hash is not cargo's (or is an uplifted copy): left out.
+            if (!hash)
+                continue;
+            if (localHashes.has(hash))
+                workspaceEntries++;
+            else
+                include.push(`${p.path}/deps/${name}`);
+        }
+    }
+    return { include: include.sort(), packages: packages.size, workspaceEntries };
+}
+/** Entries of a build dir's top level that are never profile dirs. */
+const NOT_PROFILE = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', '.fingerprint', 'examples']);
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copy_copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
+    const linksRemoved = r.ok ? await copy_removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function copy_removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await listDirents(d);
+        for (const e of entries) {
+            const p = join(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
+                const to = resolve(dirname(p), await fs.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + sep)) {
+                    await fs.unlink(p).catch(() => undefined);
+                    removed.push(relative(dir, p));
+                }
+            }
+        }
+    };
+    await walk(dir);
+    return removed;
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/os/pipe.ts
+
+/**
+ * Starts a command for streaming bytes through it; never rejects. After `timeoutMs` it gets
+ * SIGKILL, as runCommand's commands do. The one place a command's stdin or stdout is a stream
+ * (run.ts captures output; this moves it).
+ */
+function pipe_spawnPiped(cmd, args, timeoutMs, cwd) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+    // A reader that stops early (a failed decompressor) must not crash the process with EPIPE.
+    child.stdin.on('error', () => undefined);
+    const done = new Promise((res) => {
+        child.on('error', (e) => res({ code: null, signal: null, stderr, error: e }));
+        child.on('close', (code, signal) => res({ code, signal, stderr }));
+    });
+    return { stdin: child.stdin, stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
+}
+
+;// CONCATENATED MODULE: ./src/store/archive-stream.ts
+
+
+
+
+
+
+/** True when this Node's zlib speaks zstd. */
+const nodeHasZstd = () => typeof external_node_zlib_.createZstdCompress === 'function';
+/** Pure: which engine compresses, given what the host has; undefined: neither (no archive then). */
+function chooseCompressor(has, wanted) {
+    if (wanted === 'zstd' && has.zstdOnPath)
+        return 'zstd';
+    if (wanted === 'node' && has.nodeZstd)
+        return 'node';
+    return has.zstdOnPath ? 'zstd' : has.nodeZstd ? 'node' : undefined;
+}
+function hashing() {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    let bytes = 0;
+    const t = new external_node_stream_.Transform({
+        transform(chunk, _enc, cb) {
+            h.update(chunk);
+            bytes += chunk.length;
+            cb(null, chunk);
+        },
+    });
+    return { t, result: () => ({ sha256: h.digest('hex'), bytes }) };
+}
+/**
+ * Node's zstd on one thread: with ZSTD_c_nbWorkers set, Node 24.9's stream fails midway
+ * ("stream.push() after EOF") once its input comes in many chunks (measured with a tar of a
+ * build dir), so the system's `zstd -T0` is the only one that uses every core.
+ */
+const nodeCompressor = () => external_node_zlib_.createZstdCompress({ params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 3 } });
+/** The first line that says what went wrong (tar ends with a line that says only that it failed). */
+const firstError = (stderr) => stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l && !/Exiting with failure status/.test(l))
+    .slice(0, 2)
+    .join('; ');
+const archive_stream_failed = (step, r) => r.error
+    ? `${step} could not start: ${r.error.message}`
+    : r.code !== 0
+        ? `${step} ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.code}`}: ${firstError(r.stderr)}`
+        : undefined;
+/**
+ * Writes a tar of `files` (paths relative to `dir`, directories not recursed) compressed into
+ * `out`, and says its checksum and size. Throws with the step that failed (tar, zstd, the write).
+ */
+async function packTar(dir, files, out, compressor, timeoutMs) {
+    // --directory before --files-from: GNU tar applies it to the names that follow it only.
+    const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
+    const tar = pipe_spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
+    tar.stdin.end(files.map((f) => `${f}\0`).join(''));
+    const z = compressor === 'zstd' ? pipe_spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
+    const hash = hashing();
+    const write = (0,external_node_fs_.createWriteStream)(out, { mode: 0o644 });
+    try {
+        if (z)
+            await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, z.stdin), (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, hash.t, write)]);
+        else
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, nodeCompressor(), hash.t, write);
+    }
+    catch (e) {
+        // The first failure says why; the commands stopped after it say only that they were stopped.
+        const first = e.message;
+        const [t, zd] = [await Promise.race([tar.done, Promise.resolve(undefined)]), z && (await Promise.race([z.done, Promise.resolve(undefined)]))];
+        tar.kill();
+        z?.kill();
+        const why = (t && archive_stream_failed('tar', t)) ?? (zd && archive_stream_failed('zstd', zd));
+        throw new Error(`writing ${out}: ${why ?? first}`);
+    }
+    const why = archive_stream_failed('tar', await tar.done) ?? (z && archive_stream_failed('zstd', await z.done));
+    if (why)
+        throw new Error(`writing ${out}: ${why}`);
+    return hash.result();
+}
+/**
+ * Streams `file` through zstd and `tar --extract` into the directory `into`, and says the
+ * checksum of the bytes it read: the caller compares it before anything leaves `into`. Throws
+ * with the step that failed (a truncated file fails in zstd or tar).
+ */
+async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
+    // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
+    // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
+    const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
+    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
+    const hash = hashing();
+    try {
+        if (z)
+            await Promise.all([pipeline(createReadStream(file), hash.t, z.stdin), pipeline(z.stdout, tar.stdin)]);
+        else
+            await pipeline(createReadStream(file), hash.t, zlib.createZstdDecompress(), tar.stdin);
+    }
+    catch (e) {
+        tar.kill();
+        z?.kill();
+        const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
+        throw new Error(`reading ${file}: ${why ?? e.message}`);
+    }
+    const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
+    if (why)
+        throw new Error(`reading ${file}: ${why}`);
+    return hash.result();
+}
+
+;// CONCATENATED MODULE: ./src/store/archive.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
+ * What goes in is decided by model/archive-content.ts, under which key by model/archive-key.ts,
+ * where it lives by model/layout.ts (`archiveDir`). Each archive is a directory:
+ *
+ *   <exact key>/archive.tar.zst   the tar, zstd-compressed (archive-stream.ts)
+ *   <exact key>/archive.json      its sha256 and size, its key's parts, when and from where
+ *
+ * Save, and two jobs saving one key at once: each writes both files into a temp directory of its
+ * own beside the final one (`.<exact>.<random>.tmp`), then rename(2)s it to the final name. A
+ * directory cannot be renamed over a non-empty one, so the first rename wins whole and the
+ * second job removes its temp directory: a reader sees no archive or one whole archive, never a
+ * data file of one save with the checksum of another.
+ *
+ * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
+ * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
+ * tar succeeded and the checksum and size match archive.json are its top entries (the profile
+ * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
+ * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
+ * the nanosecond): cargo's fingerprints compare them.
+ *
+ * Its data file is its lock (os/flock.ts has the rule): a restore holds it shared while it reads
+ * (never waiting: an archive being removed is one that is not there), a save holds its temp
+ * directory's exclusively until the rename, and whatever removes an archive (the guard, the cap,
+ * a closed PR: store/archive-host.ts) takes it exclusively without waiting, so no archive goes
+ * while a restore reads it and no save in progress passes for a leftover. A restore also sets
+ * the directory's mtime: when the archive was last used.
+ *
+ * An archive restores at any build dir path: cargo keeps dep-info relative to the build dir and
+ * rewrites build-script output paths (FIELD-NOTES; __tests__/archive.test.ts restores one slot's
+ * archive into another slot's target and finds every dependency unit fresh). What must match is
+ * the CARGO_HOME string, which is part of the key.
+ */
+const archive_DATA = 'archive.tar.zst';
+const META = 'archive.json';
+const RESTORE_PREFIX = '.cargo-isolate-restore-';
+const archive_dirsIn = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => e.name);
+    }
+    catch {
+        return [];
+    }
+};
+const namesIn = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d);
+    }
+    catch {
+        return [];
+    }
+};
+const isProfile = (d) => ['.fingerprint', 'build', 'deps'].some((x) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, x)));
+/** The profile dirs of a build dir (`<profile>`, `<triple>/<profile>`), as model/archive-content reads them. */
+function listBuildDir(buildDir) {
+    const out = [];
+    const add = (rel) => {
+        const p = (0,external_node_path_.join)(buildDir, rel);
+        out.push({ path: rel, fingerprints: archive_dirsIn((0,external_node_path_.join)(p, '.fingerprint')), build: archive_dirsIn((0,external_node_path_.join)(p, 'build')), deps: namesIn((0,external_node_path_.join)(p, 'deps')) });
+    };
+    for (const a of archive_dirsIn(buildDir).filter((n) => !NOT_PROFILE.has(n) && !n.startsWith('.'))) {
+        if (isProfile((0,external_node_path_.join)(buildDir, a)))
+            add(a);
+        else
+            for (const b of archive_dirsIn((0,external_node_path_.join)(buildDir, a)).filter((n) => !NOT_PROFILE.has(n)))
+                if (isProfile((0,external_node_path_.join)(buildDir, a, b)))
+                    add(`${a}/${b}`);
+    }
+    return out;
+}
+/**
+ * Every directory and regular file under the planned paths, relative to the build dir, parents
+ * first. Symlinks are left out: cargo makes none in a build dir, and one planted by a build
+ * must not travel to another job.
+ */
+function filesOf(buildDir, include) {
+    const files = [];
+    let bytes = 0;
+    const seenDirs = new Set();
+    const parents = (rel) => {
+        const up = [];
+        for (let d = (0,external_node_path_.dirname)(rel); d !== '.' && !seenDirs.has(d); d = (0,external_node_path_.dirname)(d))
+            up.unshift(d);
+        for (const d of up) {
+            seenDirs.add(d);
+            files.push(d);
+        }
+    };
+    const walk = (rel) => {
+        const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(buildDir, rel), { throwIfNoEntry: false });
+        if (!st)
+            return;
+        if (st.isDirectory()) {
+            seenDirs.add(rel);
+            files.push(rel);
+            for (const n of namesIn((0,external_node_path_.join)(buildDir, rel)).sort())
+                walk(`${rel}/${n}`);
+        }
+        else if (st.isFile()) {
+            files.push(rel);
+            bytes += st.size;
+        }
+    };
+    for (const rel of include) {
+        parents(rel);
+        walk(rel);
+    }
+    return { files, bytes };
+}
+/** Reads archive.json; undefined when missing or not one of this format. */
+function readArchiveMeta(dir) {
+    try {
+        const m = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, META), 'utf8'));
+        return m.format === archive_key_ARCHIVE_FORMAT && typeof m.sha256 === 'string' && typeof m.bytes === 'number' ? m : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The archives saved under one fallback key's directory (archiveDir without `exact`). */
+function listArchives(fallbackDir) {
+    return archive_dirsIn(fallbackDir)
+        .filter((n) => !n.startsWith('.'))
+        .flatMap((n) => {
+        const meta = readArchiveMeta(join(fallbackDir, n));
+        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: join(fallbackDir, n) }] : [];
+    });
+}
+/**
+ * The archive a start restores, among the trust domains it may read (its own and its base's:
+ * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
+ * there is none, or the parts in which the newest archive of those domains differs from `key`.
+ */
+function archive_findArchive(root, repository, domains, key) {
+    const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
+    const r = chooseArchive(under, key);
+    const meta = r && readArchiveMeta(r.pick.dir);
+    if (r && meta) {
+        const c = r.pick;
+        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
+    }
+    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
+    const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const newestMeta = newest && readArchiveMeta(newest.dir);
+    if (!newestMeta)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const parts = keyDifferences(newestMeta.key, key.parts);
+    return {
+        found: false,
+        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
+    };
+}
+/** The archives of a trust domain, under every fallback key, each with its domain. */
+const domainCandidates = (root, repository, domain) => {
+    const domainDir = dirname(archiveDir(root, repository, domain, 'any'));
+    return archive_dirsIn(domainDir).flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
+};
+/**
+ * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
+ * hook), among `domains` (its own, then its base's); else why none.
+ */
+function archive_findArchiveByIdentity(root, repository, domains, want) {
+    const all = domains.flatMap((d) => domainCandidates(root, repository, d).flatMap((c) => {
+        const meta = readArchiveMeta(c.dir);
+        return meta ? [{ ...c, parts: meta.key, meta }] : [];
+    }));
+    const pick = chooseByIdentity(all, want, domains);
+    if (pick)
+        return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
+    if (all.length === 0)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
+    return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
+}
+/**
+ * `rustc -vV` of the toolchain that built `buildDir`, as cargo recorded it there
+ * (`.rustc_info.json`, its cache of rustc's answers, rewritten when the rustc changes), else as
+ * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
+ * for the build). Undefined when neither says.
+ */
+function rustcOf(buildDir, cwd, env) {
+    if (buildDir) {
+        try {
+            const info = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(buildDir, '.rustc_info.json'), 'utf8'));
+            const vv = Object.values(info.outputs ?? {}).find((o) => /^rustc \S+/.test(o.stdout ?? '') && /\nbinary: rustc\n/.test(o.stdout ?? ''));
+            if (vv?.stdout)
+                return vv.stdout;
+        }
+        catch {
+            // no record (an empty target) or not cargo's: ask rustc
+        }
+    }
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+}
+const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
+/** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
+async function saveArchive(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail) => ({ saved: false, reason, detail, ms: ms() });
+    if (o.key.exact === undefined)
+        return not('no-lock', 'no Cargo.lock: an archive is saved only under an exact key');
+    if (readArchiveMeta(o.dir))
+        return not('exists', `${o.dir} is already saved`);
+    const compressor = compressorHere(o.compressor);
+    if (!compressor)
+        return not('no-zstd', "neither a 'zstd' on PATH nor a Node with zstd in zlib (Node 22.15+)");
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(o.dir), `.${(0,external_node_path_.basename)(o.dir)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    let writing;
+    try {
+        const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
+        const { files, bytes } = filesOf(o.buildDir, plan.include);
+        if (plan.include.length === 0)
+            return not('nothing', `no dependency artifacts in ${o.buildDir}`);
+        await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(o.dir), { recursive: true });
+        await external_node_fs_.promises.mkdir(tmp);
+        // Until the rename: a guard meeting this temp directory sees a save in progress, not a leftover.
+        writing = await flock_hold([(0,external_node_path_.join)(tmp, archive_DATA)]);
+        const written = await packTar(o.buildDir, files, (0,external_node_path_.join)(tmp, archive_DATA), compressor, o.timeoutMs);
+        const meta = {
+            format: archive_key_ARCHIVE_FORMAT,
+            exact: o.key.exact,
+            fallback: o.key.fallback,
+            key: o.key.parts,
+            ...written,
+            compressor,
+            savedAt: new Date().toISOString(),
+            buildDir: o.buildDir,
+            packages: plan.packages,
+            files: files.length,
+            sourceBytes: bytes,
+        };
+        await writeAtomic((0,external_node_path_.join)(tmp, META), JSON.stringify(meta, null, 1) + '\n');
+        try {
+            await external_node_fs_.promises.rename(tmp, o.dir);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+                return not('raced', `another job saved ${o.dir} first`);
+            }
+            throw e;
+        }
+        return { saved: true, meta, ms: ms() };
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        return not('failed', `saving the dependency archive of ${o.buildDir} into ${o.dir}: ${e.message}`);
+    }
+    finally {
+        if (writing)
+            await flock_release(writing);
+    }
+}
+/** Restores the archive `dir` into `buildDir`, all or nothing. Never throws. */
+async function archive_restoreArchive(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail) => ({
+        restored: false,
+        reason,
+        detail,
+        ms: ms(),
+    });
+    const data = join(o.dir, archive_DATA);
+    if (!existsSync(data))
+        return not('missing', `no ${archive_DATA} in ${o.dir}`);
+    // Shared, never waited for: held exclusively, the archive is being removed (or still written).
+    const reading = await hold([data], { shared: true }).catch(() => undefined);
+    if (!reading)
+        return not('missing', `${o.dir} is being removed or written by another process`);
+    try {
+        await o.whileHeld?.();
+        return await restoreHeld(o, data, not, ms);
+    }
+    finally {
+        await release(reading);
+    }
+}
+/** The restore under the archive's read lock. */
+async function restoreHeld(o, data, not, ms) {
+    // Removed between the look and the lock: the lock is then on a file in the trash.
+    const size = (await fs.stat(data).catch(() => undefined))?.size;
+    if (size === undefined)
+        return not('missing', `no ${archive_DATA} in ${o.dir}`);
+    const meta = readArchiveMeta(o.dir);
+    if (!meta)
+        return not('unreadable', `${join(o.dir, META)} is missing or not an archive description of format ${ARCHIVE_FORMAT}: the archive cannot be verified`);
+    if (size !== meta.bytes)
+        return not('truncated', `${data} has ${size} bytes, ${meta.bytes} were saved: refused`);
+    const compressor = compressorHere(meta.compressor);
+    if (!compressor)
+        return not('failed', "neither a 'zstd' on PATH nor a Node with zstd in zlib: cannot read the archive");
+    const tmp = join(o.buildDir, `${RESTORE_PREFIX}${randomBytes(4).toString('hex')}`);
+    const moved = [];
+    try {
+        await fs.mkdir(o.buildDir, { recursive: true });
+        await fs.mkdir(tmp);
+        let read;
+        try {
+            read = await unpackTar(data, tmp, compressor, o.timeoutMs);
+        }
+        catch (e) {
+            // zstd's own frame checksum often trips before ours: say which it was, altered or not.
+            const sum = await sha256Of(data).catch(() => '');
+            return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
+        }
+        if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
+            return not('altered', `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`);
+        }
+        await removeEscapingLinks(tmp);
+        const entries = namesIn(tmp).sort();
+        const taken = entries.filter((e) => existsSync(join(o.buildDir, e)));
+        if (taken.length > 0)
+            return not('not-empty', `${o.buildDir} already holds ${taken.join(', ')}: an archive is restored only into an empty build dir`);
+        for (const e of entries) {
+            await fs.rename(join(tmp, e), join(o.buildDir, e));
+            moved.push(e);
+        }
+        // When it was last used, for whoever weighs it (store/archive-host.ts); not ours to set: no matter.
+        const now = new Date();
+        await fs.utimes(o.dir, now, now).catch(() => undefined);
+        return { restored: true, meta, entries, ms: ms() };
+    }
+    catch (e) {
+        // Put back what had moved: the build dir holds all of the archive or none of it.
+        for (const m of moved.reverse())
+            await fs.rename(join(o.buildDir, m), join(tmp, m)).catch(() => undefined);
+        return not('failed', `restoring ${o.dir} into ${o.buildDir}: ${e.message}`);
+    }
+    finally {
+        await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    }
+}
+async function sha256Of(file) {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(file))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** Pure: true for the temp directory a restore leaves behind when it is killed (for the guard). */
+const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
+/**
+ * The host facts of an archive's key: architecture, OS release (`/etc/os-release`'s ID and
+ * VERSION_ID) and libc (glibc's version from Node's report; `musl or other` without one).
+ */
+function archive_hostFacts() {
+    let os = 'unknown';
+    try {
+        const rel = (0,external_node_fs_.readFileSync)('/etc/os-release', 'utf8');
+        const v = (k) => new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm').exec(rel)?.[1] ?? '';
+        os = `${v('ID')} ${v('VERSION_ID')}`.trim() || 'unknown';
+    }
+    catch {
+        // no os-release: keep 'unknown'
+    }
+    const glibc = process.report?.getReport()?.header?.glibcVersionRuntime;
+    return { arch: (0,external_node_os_.arch)(), os, libc: glibc ? `glibc ${glibc}` : 'musl or other' };
+}
+/** Pure: the build dir cargo writes intermediate artifacts to, as a job's environment says. */
+function buildDirOf(env, targetDir, cwd) {
+    const b = env.CARGO_BUILD_BUILD_DIR;
+    if (b === undefined || b === '')
+        return resolve(cwd, targetDir);
+    // Templates ({workspace-root}, {cargo-cache-home}, {workspace-path-hash}) are cargo's to expand.
+    if (b.includes('{'))
+        return undefined;
+    return resolve(cwd, b);
+}
+
+;// CONCATENATED MODULE: ./src/store/archive-host.ts
+
+
+
+
+
+
+
+/** Pure: a save's temp directory name (`.<exact>.<random>.tmp`, archive.ts saveArchive). */
+const isSaveTemp = (name) => /^\..+\.[0-9a-f]{8}\.tmp$/.test(name);
+const sizeOf = async (p) => (await absent_lstatIfPresent(p))?.size ?? 0;
+const archive_host_dirsIn = (d) => absent_listDir(d, { notADirectory: 'absent' });
+/** The archives of one trust domain's directory (`<root>/archives/<repo>/<domain>`). */
+async function listDomain(domainDir, repoDir, domain) {
+    const out = [];
+    for (const fallback of await archive_host_dirsIn(domainDir)) {
+        const fdir = (0,external_node_path_.join)(domainDir, fallback);
+        for (const name of await archive_host_dirsIn(fdir)) {
+            const dir = (0,external_node_path_.join)(fdir, name);
+            const st = await absent_lstatIfPresent(dir);
+            if (!st?.isDirectory())
+                continue;
+            const temp = isSaveTemp(name);
+            const meta = temp ? undefined : readArchiveMeta(dir);
+            const bytes = (await sizeOf((0,external_node_path_.join)(dir, archive_DATA))) + (await sizeOf((0,external_node_path_.join)(dir, META)));
+            const saved = meta ? Date.parse(meta.savedAt) || 0 : 0;
+            out.push({ dir, repoDir, domain, bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
+        }
+    }
+    return out;
+}
+/** Every archive and save temp directory under the root, in no particular order. Never throws. */
+async function listHostArchives(root) {
+    const top = layout_rootPaths(root).archives;
+    const out = [];
+    for (const repoDir of await archive_host_dirsIn(top)) {
+        for (const domain of await archive_host_dirsIn((0,external_node_path_.join)(top, repoDir)))
+            out.push(...(await listDomain((0,external_node_path_.join)(top, repoDir, domain), repoDir, domain)));
+    }
+    return out;
+}
+/**
+ * Pure: what the host tier holds that no job could ever restore: a save's temp directory whose
+ * save has died (its lock is free: `locked` false; and older than a minute, so a save between its
+ * mkdir and its lock is never taken for one), and an archive whose archive.json does not read.
+ */
+function isDeadArchive(a, locked, nowMs) {
+    if (a.temp)
+        return !locked && nowMs - a.lastUsedMs > 60_000;
+    return a.meta === undefined;
+}
+/** Whether a save is still writing `a` (its temp directory's data file is locked). */
+const saveInProgress = (a) => !allFree([join(a.dir, DATA)]);
+/**
+ * Removes one archive (or a save's leftover) into the trash, under its lock taken exclusively and
+ * without waiting: `live` when a restore reads it or a save writes it. Its emptied parents go too.
+ */
+async function archive_host_removeHostArchive(root, dir, why, timeoutMs) {
+    const r = await remove_removeTree(root, dir, { why, locks: [(0,external_node_path_.join)(dir, archive_DATA)], timeoutMs });
+    if (r.outcome === 'removed' || r.outcome === 'left-in-trash') {
+        // rmdir refuses a directory that is not empty: a save making one meanwhile keeps its parents.
+        const top = layout_rootPaths(root).archives;
+        for (let d = (0,external_node_path_.dirname)(dir); d.startsWith(top + '/'); d = (0,external_node_path_.dirname)(d))
+            if (!(await external_node_fs_.promises.rmdir(d).then(() => true, () => false)))
+                break;
+    }
+    return r;
+}
+/** A trust domain's archives and save temp directories (`forget`: a closed PR's). */
+async function domainArchives(root, repository, domain) {
+    const domainDir = dirname(archiveDir(root, repository, domain, 'any'));
+    return listDomain(domainDir, basename(dirname(domainDir)), basename(domainDir));
+}
+
+;// CONCATENATED MODULE: ./src/job/tiers.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const START_TIER_TEXT = {
+    slot: "the slot's own warm build",
+    copy: 'a copy of the warm build of another idle slot',
+    'host-archive': "a dependency archive from the host's tier",
+    'fleet-archive': 'a dependency archive from the fleet store',
+    'compile-cache': 'the compile cache (sccache) only',
+    cold: 'nothing: a cold build',
+};
+/** The view of the paths a key names: a job's steps on the host, or in a container (another OS and libc). */
+const viewPart = (container) => (container ? 'container' : 'host');
+/** The key of a build, and the workspace's own packages; why not when the toolchain cannot be asked. */
+async function keyOf(c) {
+    const lockFile = c.lockFile ?? (await lockfile_findLockFile(c.search.manifestPath, c.search.workingDirectory, c.env).catch(() => undefined));
+    const cwd = lockFile ? (0,external_node_path_.dirname)(lockFile) : c.search.workingDirectory;
+    const rustc = rustcOf(c.buildDir, cwd, c.env);
+    if (!rustc)
+        return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
+    const lock = lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
+    const deps = lock === undefined ? undefined : lockDependencies(lock);
+    const key = archiveKey({
+        repository: c.identity.repository,
+        workflow: c.identity.workflow,
+        job: c.identity.job,
+        jobKey: c.identity.jobKey,
+        rustc,
+        lockedDependencies: deps?.external,
+        env: c.env,
+        host: archive_hostFacts(),
+        cargoHome: c.cargoHome,
+        view: c.view,
+    });
+    return { key, local: deps?.local ?? [], lockFile };
+}
+/** Pure: the trust domains whose archives a job may restore: its own, then its base's (never another PR's). */
+const readableDomains = (me) => [me.key, ...(me.baseKey && me.baseKey !== me.key ? [me.baseKey] : [])];
+/** Refusals: the archive is corrupt and never will restore; removed at once, and said as a warning. */
+const REFUSED = new Set(['truncated', 'altered', 'unreadable']);
+/**
+ * A start's restore from the host tier, into its empty build dir. Never throws; a refused archive is
+ * removed and said as a warning, and the build dir is left empty (the restore is all or nothing).
+ * The one restore point of the archive tiers: a fleet tier joins here.
+ */
+async function restoreTier(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const base = { tier: 'host', by: o.by };
+    if (o.cap.kind === 'off')
+        return { ...base, outcome: 'off', why: 'host-archives is off', ms: 0 };
+    const domains = readableDomains(o.me);
+    let found;
+    let why;
+    if (o.by === 'identity') {
+        const f = findArchiveByIdentity(o.root, o.me.repository, domains, {
+            format: '1',
+            repository: o.me.repository,
+            workflow: o.me.workflow,
+            job: o.me.job,
+            key: o.me.jobKey,
+            arch: hostFacts().arch,
+            cargoHome: o.context.cargoHome,
+        });
+        if (f.found)
+            found = { dir: f.dir, domain: f.domain, how: 'newest' };
+        else
+            why = f.why;
+    }
+    else {
+        const k = await keyOf(o.context);
+        if ('why' in k)
+            why = k.why;
+        else {
+            const f = findArchive(o.root, o.me.repository, domains, k.key);
+            if (f.found)
+                found = { dir: f.dir, domain: f.domain, how: f.how };
+            else
+                why = f.why;
+        }
+    }
+    if (!found) {
+        const r = { ...base, outcome: 'missed', why: why ?? 'no archive', ms: ms() };
+        await note(o, r);
+        return r;
+    }
+    await o.mark(true);
+    const got = await restoreArchive({ dir: found.dir, buildDir: o.buildDir, timeoutMs: o.timeoutMs });
+    await o.mark(false);
+    const at = { archive: found.dir, how: found.how, domain: found.domain };
+    let r;
+    if (got.restored) {
+        r = { ...base, ...at, outcome: 'restored', bytes: got.meta.bytes, ms: ms() };
+        o.log.info(`${tiers_describeRestore(r)}.`);
+    }
+    else if (REFUSED.has(got.reason)) {
+        const gone = await removeHostArchive(o.root, found.dir, 'a corrupt dependency archive, refused by a restore', o.timeoutMs).catch(() => undefined);
+        r = { ...base, ...at, outcome: 'refused', why: got.detail, ms: ms() };
+        o.log.warning(`The dependency archive ${found.dir} was refused (${got.reason}): ${got.detail}. ` +
+            `${gone?.outcome === 'removed' ? 'It was removed; ' : ''}this job builds without it, and nothing of it is left in ${o.buildDir}.`);
+    }
+    else if (got.reason === 'missing') {
+        r = { ...base, ...at, outcome: 'missed', why: got.detail, ms: ms() };
+    }
+    else {
+        r = { ...base, ...at, outcome: 'failed', why: got.detail, ms: ms() };
+        o.log.warning(`Restoring the dependency archive ${found.dir} failed: ${got.detail}. This job builds without it.`);
+    }
+    await note(o, r);
+    return r;
+}
+async function note(o, r) {
+    if (r.outcome === 'off')
+        return;
+    if (r.outcome === 'missed')
+        o.log.info(`No dependency archive restored: ${r.why}.`);
+    const err = await recordEvent(o.root, { event: 'archive', tier: r.tier, op: 'restore', result: r.outcome, bytes: r.bytes, ms: r.ms });
+    if (err)
+        o.log.debug(`Recording the archive restore in ${o.root}'s events log: ${err.message}`);
+}
+/** Pure: the line a restore gets in the log and the summary. */
+function tiers_describeRestore(r) {
+    const where = r.tier === 'host' ? "the host's tier" : 'the fleet store';
+    if (r.outcome === 'restored') {
+        const which = r.how === 'exact' ? 'its exact key' : r.how === 'fallback' ? 'an older Cargo.lock' : "the job's newest";
+        return `Restored a dependency archive from ${where} (${which}, saved by ${r.domain}, ${units_formatBytes(r.bytes ?? 0)}) in ${formatDuration(r.ms)}`;
+    }
+    if (r.outcome === 'off')
+        return `No restore from ${where}: ${r.why}`;
+    return `No dependency archive from ${where}: ${r.why}`;
+}
+/** Restore temp directories a killed restore left in a target dir (the job holds its lease). */
+async function clearRestoreLeftovers(root, target, timeoutMs) {
+    for (const e of (await absent_listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover))
+        await remove_removeTree(root, (0,external_node_path_.join)(target, e), { why: 'a restore killed midway left it', timeoutMs });
+}
+/**
+ * Pure: whether a job's end saves an archive, and why not. An archive of the exact key that holds
+ * fewer dependency packages than this build (a cancelled build's) is replaced in the job's own
+ * domain; a base's is never replaced by a PR, which then saves its own.
+ */
+function decideSave(f) {
+    if (f.cap.kind === 'off')
+        return { save: false, why: 'host-archives is off' };
+    if (f.layout === 'job')
+        return { save: false, why: 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build' };
+    if (f.fork)
+        return { save: false, why: 'a fork PR never writes an archive another PR or branch could restore' };
+    if (f.builtElsewhere)
+        return { save: false, why: "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell" };
+    if (f.dependencyUnitsBuilt === 0)
+        return { save: false, why: 'it compiled no dependency: an archive would add nothing' };
+    if (f.exact === undefined)
+        return { save: false, why: 'no Cargo.lock: an archive is saved only under the exact lock' };
+    if (f.packages === 0)
+        return { save: false, why: 'the build dir holds no dependency artifacts' };
+    if (f.own && f.own.packages >= f.packages)
+        return { save: false, why: 'an archive of its exact key is there already' };
+    if (f.own)
+        return { save: true, replace: true };
+    if (f.base && f.base.packages >= f.packages)
+        return { save: false, why: "its base branch's archive of the exact key is there already" };
+    return { save: true, replace: false };
+}
+/**
+ * PLACEHOLDER for the host tier's cap as the policy decides it (policy.ts, being written on
+ * branch i34b): the archives to remove, in order, to bring the tier under `capBytes`: dead ones
+ * first (isDeadArchive), then the least recently used; `keep` (the one just saved) last, and only
+ * when it alone is over the cap.
+ */
+function placeholderOverCap(archives, capBytes, keep, nowMs) {
+    let total = archives.reduce((n, a) => n + a.bytes, 0);
+    const dead = (a) => Number(isDeadArchive(a, false, nowMs));
+    const order = archives
+        .filter((a) => a.dir !== keep && !(a.temp && !dead(a)))
+        .sort((a, b) => dead(b) - dead(a) || a.lastUsedMs - b.lastUsedMs || a.dir.localeCompare(b.dir));
+    const out = [];
+    for (const a of [...order, ...archives.filter((x) => x.dir === keep)]) {
+        if (total <= capBytes)
+            break;
+        out.push(a.dir);
+        total -= a.bytes;
+    }
+    return out;
+}
+/** The archive of the exact key in `domain`, when one is saved there: its packages. */
+const savedIn = (root, repository, domain, key) => {
+    const m = key.exact === undefined ? undefined : readArchiveMeta(layout_archiveDir(root, repository, domain, key.fallback, key.exact));
+    return m ? { packages: m.packages } : undefined;
+};
+/**
+ * A job's end: saves an archive of its build's dependencies into its own trust domain's part of the
+ * host tier when decideSave says so, then keeps the tier under its cap. Never throws. The one save
+ * point of the archive tiers: a fleet tier joins here.
+ */
+async function saveTier(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const skip = (why) => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
+    // The cheap refusals first: no toolchain to ask, no units to read.
+    const early = decideSave({
+        cap: o.cap,
+        layout: o.layout,
+        fork: o.me.fork,
+        builtElsewhere: o.builtElsewhere,
+        dependencyUnitsBuilt: 1,
+        exact: '',
+        packages: 1,
+    });
+    if (!early.save)
+        return skip(early.why);
+    try {
+        const k = await keyOf({ ...o.context, buildDir: o.buildDir });
+        if ('why' in k)
+            return skip(k.why);
+        const local = new Set(k.local);
+        const pkg = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+        const deps = countUnits(readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))), Date.parse(o.startedAt)).built;
+        const packages = planArchive(listBuildDir(o.buildDir), local).packages;
+        const decision = decideSave({
+            cap: o.cap,
+            layout: o.layout,
+            fork: o.me.fork,
+            builtElsewhere: o.builtElsewhere,
+            dependencyUnitsBuilt: deps,
+            exact: k.key.exact,
+            packages,
+            own: savedIn(o.root, o.me.repository, o.me.key, k.key),
+            base: o.me.baseKey ? savedIn(o.root, o.me.repository, o.me.baseKey, k.key) : undefined,
+        });
+        if (!decision.save)
+            return skip(decision.why);
+        const dir = layout_archiveDir(o.root, o.me.repository, o.me.key, k.key.fallback, k.key.exact);
+        if (decision.replace) {
+            const gone = await archive_host_removeHostArchive(o.root, dir, 'replaced by a fuller archive of the same key', o.timeoutMs);
+            if (gone.outcome === 'live')
+                return skip('a restore is reading the archive of its exact key, which holds fewer packages: kept');
+        }
+        const saved = await saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], timeoutMs: o.timeoutMs });
+        if (!saved.saved) {
+            if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock')
+                return skip(saved.detail);
+            const r = { tier: 'host', outcome: 'failed', why: saved.detail, ms: ms() };
+            await events_recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'failed', ms: r.ms });
+            return r;
+        }
+        const trimmed = await trimToCap(o.root, o.cap, dir, o.timeoutMs);
+        const r = {
+            tier: 'host',
+            outcome: 'saved',
+            why: `${saved.meta.packages} dependency packages, ${deps} compiled by this job${decision.replace ? ', replacing one that held fewer' : ''}`,
+            archive: dir,
+            bytes: saved.meta.bytes,
+            ms: ms(),
+            trimmed: trimmed.length,
+        };
+        if (trimmed.includes(dir))
+            return { ...r, outcome: 'skipped', why: `the archive alone (${units_formatBytes(saved.meta.bytes)}) is over host-archives (${formatArchiveCap(o.cap)})` };
+        await events_recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'saved', bytes: r.bytes, ms: r.ms });
+        return r;
+    }
+    catch (e) {
+        return { tier: 'host', outcome: 'failed', why: `saving a dependency archive of ${o.buildDir}: ${e.message}`, ms: ms() };
+    }
+}
+/** Removes archives until the tier is under its cap (placeholderOverCap); the ones removed. */
+async function trimToCap(root, cap, keep, timeoutMs) {
+    const disk = await disk_measure(root);
+    const order = placeholderOverCap(await listHostArchives(root), archiveCapBytes(cap, disk.totalBytes), keep, Date.now());
+    const removed = [];
+    for (const dir of order) {
+        const r = await archive_host_removeHostArchive(root, dir, `the host tier over host-archives (${formatArchiveCap(cap)})`, timeoutMs);
+        if (r.outcome === 'removed' || r.outcome === 'left-in-trash')
+            removed.push(dir);
+    }
+    return removed;
+}
+/** Pure: the line a save gets in the log and the summary. */
+function describeSave(s) {
+    if (s.outcome === 'saved') {
+        const trimmed = s.trimmed ? `; ${s.trimmed} older archives removed for host-archives` : '';
+        return `Saved a dependency archive to the host's tier (${s.why}; ${units_formatBytes(s.bytes ?? 0)} in ${formatDuration(s.ms ?? 0)}${trimmed})`;
+    }
+    if (s.outcome === 'failed')
+        return `Saving a dependency archive failed: ${s.why}`;
+    return `No dependency archive saved: ${s.why}`;
+}
+/** Pure: which tier the start came from. */
+function startTier(f) {
+    if (f.kept)
+        return 'slot';
+    if (f.copy?.outcome === 'copied')
+        return 'copy';
+    if (f.restore?.outcome === 'restored')
+        return f.restore.tier === 'host' ? 'host-archive' : 'fleet-archive';
+    return f.compileCache ? 'compile-cache' : 'cold';
+}
+/** Pure: for a start that came from no warm tier, why each missed, in the order they were tried. */
+function tierMisses(f) {
+    const t = startTier(f);
+    if (t === 'slot' || t === 'copy' || t === 'host-archive' || t === 'fleet-archive')
+        return [];
+    const out = [{ tier: 'slot', why: f.keptWhy }];
+    if (f.layout === 'job')
+        return [...out, { tier: 'copy', why: 'layout: job starts every job empty' }];
+    out.push({ tier: 'copy', why: f.copy ? f.copy.text : 'no idle slot holds a compatible warm build of this job' });
+    if (f.restore)
+        out.push({ tier: f.restore.tier === 'host' ? 'host-archive' : 'fleet-archive', why: f.restore.why ?? f.restore.outcome });
+    if (!f.compileCache)
+        out.push({ tier: 'compile-cache', why: 'the job does not compile through sccache (RUSTC_WRAPPER)' });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
+ * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
+ */
+function staleScripts(outputs, source) {
+    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
+}
+/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
+async function buildDirs(target) {
+    const out = [];
+    const sub = async (d) => (await listDirents(d)).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+    for (const a of await sub(target)) {
+        if (await isDirAt(join(a, 'build')))
+            out.push(join(a, 'build'));
+        for (const b of await sub(a))
+            if (!b.endsWith('/build') && (await isDirAt(join(b, 'build'))))
+                out.push(join(b, 'build'));
+    }
+    return out;
+}
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
+async function invalidateScripts(target, source) {
+    const stale = [];
+    for (const build of await buildDirs(target)) {
+        const outputs = [];
+        // A unit that never ran its script has no output; a file among the units is no unit.
+        const unitFile = (unit, name) => readTextIfPresent(join(build, unit, name), { notADirectory: 'absent' });
+        for (const unit of await listDir(build)) {
+            const output = await unitFile(unit, 'output');
+            if (output === undefined)
+                continue;
+            outputs.push({ unit, output, rootOutput: (await unitFile(unit, 'root-output')) ?? '' });
+        }
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = join(build, '..', '.fingerprint');
+        for (const unit of await listDir(fingerprints)) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await fs.rm(join(fingerprints, unit), { recursive: true, force: true });
+            stale.push(unit);
+        }
+    }
+    return stale;
+}
+/** Pure: the log's line for a copy. */
+function describeCopy(c) {
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    if (c.outcome === 'copied') {
+        const extra = [
+            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+        ]
+            .filter(Boolean)
+            .join('; ');
+        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
+    }
+    const why = {
+        busy: "it became live (its lease or cargo's locks are held)",
+        changed: 'another job used it meanwhile',
+        'no-room': 'the copy would take the disk over disk-threshold',
+        failed: `the copy failed: ${c.detail}`,
+    }[c.outcome];
+    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
+}
+/**
+ * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
+ * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
+ * the target empty, and the build starts cold.
+ */
+async function copyWarmBuild(root, src, to, o) {
+    const from = slotDirs(root, src.name);
+    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
+    const t0 = performance.now();
+    const h = await hold([from.lock, ...(await cargoLockFiles(from.target, from.cargoHome))]);
+    if (!h)
+        return base;
+    try {
+        const now = await readRecord(from.record);
+        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
+            return { ...base, outcome: 'changed' };
+        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+        if (!o.reflink && !SHIPPED.copyFits(await measure(root), bytes, o.threshold))
+            return { ...base, bytes, outcome: 'no-room' };
+        const c = await copyTree(from.target, to.target, o.timeoutMs);
+        if (!c.ok) {
+            // A partial copy must not pass for a warm build: the job starts from an empty target.
+            await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
+            await fs.mkdir(to.target, { recursive: true });
+            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        }
+        const stale = await invalidateScripts(to.target, from.base);
+        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+    }
+    finally {
+        await release(h);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/os/changes.ts
 
 
@@ -33584,8 +34960,6 @@ async function extractTree(parent, name, tree, sealed) {
     }
 }
 
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/store/tar.ts
 
 /** Files cargo writes into a `.crate` itself; cargo 1.93+ stamps them with this mtime after unpacking. */
@@ -34660,6 +36034,8 @@ async function settleHome(j, env) {
 
 
 
+
+
 /** Runs one step; a failure becomes a warning that says what was being done and where. */
 async function attempt(r, what, fn) {
     try {
@@ -34733,6 +36109,8 @@ async function removeJobDir(j, r) {
 }
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
 async function leaveSlot(j, cargoHome, r) {
+    // A restore killed with the main step (a cancel) left its temp directory in the target.
+    await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, () => clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs));
     await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
         if ((await absent_listDir(j.dirs.tmp)).length === 0)
             return; // nothing to empty
@@ -34796,7 +36174,58 @@ async function appendUnits(j, r) {
         run: me.runId,
         ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
         base: me.baseKey,
+        from: r.from,
     }));
+}
+/** Which tier the start came from, and for a start from none, why each missed (tiers.ts). */
+function whereFrom(j, r) {
+    if (!j.reset)
+        return;
+    const facts = {
+        layout: j.layout,
+        kept: j.reset.warm ?? false,
+        keptWhy: j.reset.reason,
+        copy: j.copy && { outcome: j.copy.outcome, text: describeCopy(j.copy) },
+        restore: j.restore,
+        compileCache: j.sccache !== undefined,
+    };
+    r.from = startTier(facts);
+    r.misses = tierMisses(facts);
+}
+/**
+ * The host tier's save (tiers.ts), before the lease is released: the build dir is this job's until
+ * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
+ * build made on the host (its view says where the build saw the root).
+ */
+async function end_saveArchive(j, cargoHome, r, log) {
+    const me = j.identity;
+    if (!me || !j.startedAt || !j.hostArchives)
+        return;
+    await attempt(r, `Saving a dependency archive of ${j.dirs.target}`, async () => {
+        const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+        r.archive = await saveTier({
+            root: j.root,
+            me,
+            cap: j.hostArchives,
+            layout: j.layout,
+            buildDir: j.dirs.target,
+            startedAt: j.startedAt,
+            builtElsewhere: r.view !== undefined && r.view.root !== j.root,
+            context: {
+                identity: me,
+                env,
+                cargoHome,
+                view: viewPart(me.container),
+                search: j.crates?.search ?? { workingDirectory: process.env.GITHUB_WORKSPACE || process.cwd() },
+                lockFile: j.crates?.lockFile,
+            },
+            timeoutMs: Math.max(j.cleanupTimeoutMs, 300_000),
+            log,
+        });
+        log?.info(`${describeSave(r.archive)}.`);
+        if (r.archive.outcome === 'failed')
+            r.warnings.push(`${describeSave(r.archive)}. The next job that compiles these dependencies tries again.`);
+    });
 }
 /**
  * The release phase of a job's end (finishJob below). Best effort throughout: each failure becomes
@@ -34818,16 +36247,21 @@ async function endJob(j, log) {
         }
         if (j.crates)
             await publishStores(j, j.crates, cargoHome, r, log);
-        if (j.layout === 'job')
+        whereFrom(j, r);
+        if (j.layout === 'job') {
+            await end_saveArchive(j, cargoHome, r, log);
             await removeJobDir(j, r);
-        else
+        }
+        else {
             await leaveSlot(j, cargoHome, r);
+            await end_saveArchive(j, cargoHome, r, log);
+        }
         await appendUnits(j, r);
         await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
             r.homeCheck = await settleHome(j, process.env);
         });
         await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
+            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length, r.archive?.outcome === 'saved');
         });
     }
     catch (e) {
@@ -34972,174 +36406,6 @@ const loadGuard = () => load(GUARD);
 const saveHookJoined = () => core.saveState(HOOK, 'joined');
 const loadHookJoined = () => lib_core/* getState */.Gu(HOOK) === 'joined';
 
-;// CONCATENATED MODULE: ./src/os/copy.ts
-
-
-
-
-/** Copies the content of `src` into the existing, empty directory `dst`. */
-async function copy_copyTree(src, dst, timeoutMs) {
-    const t0 = performance.now();
-    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
-    const r = ran.error
-        ? { ok: false, detail: ran.error.message }
-        : ran.code === 0
-            ? { ok: true }
-            : {
-                ok: false,
-                detail: ran.signal
-                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
-                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
-            };
-    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
-    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
-}
-/**
- * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
- * copied from would lead this job's cargo to write into another slot.
- */
-async function removeEscapingLinks(dir) {
-    const removed = [];
-    const walk = async (d) => {
-        const entries = await listDirents(d);
-        for (const e of entries) {
-            const p = join(d, e.name);
-            if (e.isDirectory())
-                await walk(p);
-            else if (e.isSymbolicLink()) {
-                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
-                const to = resolve(dirname(p), await fs.readlink(p).catch(() => '/'));
-                if (to !== dir && !to.startsWith(dir + sep)) {
-                    await fs.unlink(p).catch(() => undefined);
-                    removed.push(relative(dir, p));
-                }
-            }
-        }
-    };
-    await walk(dir);
-    return removed;
-}
-
-;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
- * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
- */
-function staleScripts(outputs, source) {
-    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
-}
-/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
-async function buildDirs(target) {
-    const out = [];
-    const sub = async (d) => (await listDirents(d)).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
-    for (const a of await sub(target)) {
-        if (await isDirAt(join(a, 'build')))
-            out.push(join(a, 'build'));
-        for (const b of await sub(a))
-            if (!b.endsWith('/build') && (await isDirAt(join(b, 'build'))))
-                out.push(join(b, 'build'));
-    }
-    return out;
-}
-/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
-const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-/**
- * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
- * script again and recompiles the package (measured with cargo 1.95: with only the run's
- * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
- * What depends on the package is rebuilt by cargo itself, as after any rebuild.
- */
-async function invalidateScripts(target, source) {
-    const stale = [];
-    for (const build of await buildDirs(target)) {
-        const outputs = [];
-        // A unit that never ran its script has no output; a file among the units is no unit.
-        const unitFile = (unit, name) => readTextIfPresent(join(build, unit, name), { notADirectory: 'absent' });
-        for (const unit of await listDir(build)) {
-            const output = await unitFile(unit, 'output');
-            if (output === undefined)
-                continue;
-            outputs.push({ unit, output, rootOutput: (await unitFile(unit, 'root-output')) ?? '' });
-        }
-        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
-        const fingerprints = join(build, '..', '.fingerprint');
-        for (const unit of await listDir(fingerprints)) {
-            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
-                continue;
-            await fs.rm(join(fingerprints, unit), { recursive: true, force: true });
-            stale.push(unit);
-        }
-    }
-    return stale;
-}
-/** Pure: the log's line for a copy. */
-function describeCopy(c) {
-    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
-    if (c.outcome === 'copied') {
-        const extra = [
-            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
-            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
-        ]
-            .filter(Boolean)
-            .join('; ');
-        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
-    }
-    const why = {
-        busy: "it became live (its lease or cargo's locks are held)",
-        changed: 'another job used it meanwhile',
-        'no-room': 'the copy would take the disk over disk-threshold',
-        failed: `the copy failed: ${c.detail}`,
-    }[c.outcome];
-    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
-}
-/**
- * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
- * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
- * the target empty, and the build starts cold.
- */
-async function copyWarmBuild(root, src, to, o) {
-    const from = slotDirs(root, src.name);
-    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
-    const t0 = performance.now();
-    const h = await hold([from.lock, ...(await cargoLockFiles(from.target, from.cargoHome))]);
-    if (!h)
-        return base;
-    try {
-        const now = await readRecord(from.record);
-        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
-            return { ...base, outcome: 'changed' };
-        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !SHIPPED.copyFits(await measure(root), bytes, o.threshold))
-            return { ...base, bytes, outcome: 'no-room' };
-        const c = await copyTree(from.target, to.target, o.timeoutMs);
-        if (!c.ok) {
-            // A partial copy must not pass for a warm build: the job starts from an empty target.
-            await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
-            await fs.mkdir(to.target, { recursive: true });
-            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
-        }
-        const stale = await invalidateScripts(to.target, from.base);
-        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
-    }
-    finally {
-        await release(h);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/model/base.ts
 /*
  * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
@@ -35243,6 +36509,7 @@ function describeVersion(version, commit) {
 
 
 
+
 /**
  * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
  * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
@@ -35260,6 +36527,11 @@ function unitsText(u, kept) {
                 : ': a cold start'
             : '';
     return `${u.built} built${named}, ${u.fresh} fresh${what}`;
+}
+/** Pure: which tier a start came from and, for a start from none, why each tier missed. */
+function startedFromText(from, misses = []) {
+    const missed = misses.map((m) => `${m.tier}: ${m.why}`).join('; ');
+    return `${from} (${START_TIER_TEXT[from]})${missed ? `; missed: ${missed}` : ''}`;
 }
 /** Pure: the rows of the job summary, so tests can read what a person will see. */
 function summaryRows(job, ended, guard) {
@@ -35285,6 +36557,8 @@ function summaryRows(job, ended, guard) {
         main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
         if (job.copy)
             main.push(['Warm copy', describeCopy(job.copy)]);
+        if (job.restore)
+            main.push(['Archive restore', tiers_describeRestore(job.restore)]);
         main.push(['TMPDIR', job.dirs.tmp]);
         if (job.sccache)
             main.push(['sccache', describeServer(job.sccache)]);
@@ -35327,6 +36601,8 @@ function summaryRows(job, ended, guard) {
         for (const m of pub.mismatches)
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
     }
+    if (ended.from)
+        main.push(['Started from', startedFromText(ended.from, ended.misses)]);
     for (const [when, h] of [
         ['at the start', job?.homeCheck],
         ['at the end', ended.homeCheck],
@@ -35341,7 +36617,9 @@ function summaryRows(job, ended, guard) {
             ]);
     }
     if (ended.units)
-        main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
+        main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied' || job?.restore?.outcome === 'restored')]);
+    if (ended.archive)
+        main.push(['Archive save', describeSave(ended.archive)]);
     if (ended.sizes)
         main.push([
             'Sizes after the job',
@@ -35390,7 +36668,8 @@ function summaryRows(job, ended, guard) {
 function startedLine(job) {
     const where = `${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''})`;
     const paths = `CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}`;
-    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}.`;
+    const restored = job.restore?.outcome === 'restored' ? `; ${describeRestore(job.restore)}` : '';
+    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}${restored}.`;
 }
 /** Pure: the job-completed hook's one line for the job log and the job summary (the action writes a table). */
 function completedLine(job, ended) {
@@ -35399,6 +36678,8 @@ function completedLine(job, ended) {
         ended.sizes && `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`,
         ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
         ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+        ended.from && `started from ${ended.from}`,
+        ended.archive?.outcome === 'saved' && `dependency archive saved (${formatBytes(ended.archive.bytes ?? 0)})`,
         pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
         `lease ${ended.released ? 'released' : 'already ended'}`,
     ];
@@ -35465,7 +36746,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8335);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7404);
 // The action's post step (action.yml: runs.post), bundled into dist/post.
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();

@@ -10,6 +10,9 @@
 //                   with the dependency units cargo rebuilt (pool/warmth.ts's counting: must be 0)
 //   rust-cache      target (without incremental/) and the registry's index and cache as tar+zstd,
 //                   everything wiped, restored at the same paths, built (its restore-and-build)
+//   the job's tiers the save and the restore as a job's end and start run them (src/job/tiers.ts):
+//                   the key (the build dir's record of rustc, or `rustc -vV`; the Cargo.lock), the
+//                   dependency units counted, the look-up, the cap: what a post step adds, and a start
 // Targets (issue 34): host tier <= 1.2x rust-cache's restore-and-build, <= 0.06x a cold build.
 // Writes the figures to scripts/bench/archives.json for the fleet simulation.
 import { execFileSync, spawn } from 'node:child_process';
@@ -25,6 +28,9 @@ import { archiveDir } from '../../src/model/layout.js';
 import { lockDependencies } from '../../src/store/lockfile.js';
 import { countUnits, readUnits } from '../../src/pool/warmth.js';
 import { type Row, median, note, spread } from './kit.js';
+import { restoreTier, saveTier } from '../../src/job/tiers.js';
+import { currentIdentity } from '../../src/model/identity.js';
+import { consoleLog } from '../../src/os/log.js';
 
 // Layout v2 is cargo 1.100's; this cargo (1.95) writes it with its unstable flag. Not the nightly
 // toolchain: these crates' build scripts probe a nightly rustc and use features it no longer has.
@@ -114,11 +120,13 @@ export async function archivesSection(o: { scratch: string; rows: Row[]; quick: 
       const cold: number[] = [];
       const target = join(base, 'slot-a', 'target');
       let coldUnits = 0;
+      let coldStartedAt = 0;
       for (let i = 0; i < reps; i++) {
         note(`11a. ${L}: cold build ${i + 1}/${reps} (load ${load()}) ...`);
         await fs.rm(target, { recursive: true, force: true });
         await fs.rm(home, { recursive: true, force: true });
         edit();
+        coldStartedAt = Date.now();
         const r = await build(target);
         cold.push(r.ms);
         coldUnits = r.units;
@@ -190,6 +198,35 @@ export async function archivesSection(o: { scratch: string; rows: Row[]; quick: 
         }
       }
 
+      // The job's end as it runs it (src/job/tiers.ts saveTier): from the cold build, into a new root each time.
+      note(`11a. ${L}: the job's save point (load ${load()}) ...`);
+      const me = currentIdentity({
+        GITHUB_REPOSITORY: 'b/b',
+        GITHUB_WORKFLOW: 'ci',
+        GITHUB_JOB: 'test',
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_EVENT_NAME: 'push',
+      });
+      const context = { identity: me, env: env(target), cargoHome: home, view: 'host', search: { workingDirectory: ws } };
+      const tierSaves: number[] = [];
+      const tierRoot = join(base, 'tier-root');
+      for (let i = 0; i < Math.max(reps, 3); i++) {
+        await fs.rm(tierRoot, { recursive: true, force: true });
+        const r = await saveTier({
+          root: tierRoot,
+          me,
+          cap: { kind: 'share', percent: 50 },
+          layout: 'slot',
+          buildDir: target,
+          startedAt: new Date(coldStartedAt).toISOString(),
+          builtElsewhere: false,
+          context,
+          timeoutMs: 600_000,
+        });
+        if (r.outcome !== 'saved') throw new Error(`bench 11a: the job's save: ${r.why}`);
+        tierSaves.push(r.ms ?? 0);
+      }
+
       // rust-cache's way: its archive of the same build, at the same paths, cleaned first as its
       // cleanTargetDir does (2.9.2): the profile's own files, incremental/ and examples/ go, and in
       // build/, .fingerprint/ and deps/ every entry named for a workspace package (its hash cut).
@@ -243,6 +280,31 @@ export async function archivesSection(o: { scratch: string; rows: Row[]; quick: 
           hostBuild[change].push(b.ms);
           hostDeps.push(b.deps);
         }
+      }
+
+      // A start as it runs it (restoreTier): the key, the look-up, the restore; then the build.
+      note(`11a. ${L}: the job's restore point (load ${load()}) ...`);
+      const tierStarts: number[] = [];
+      const tierRestores: number[] = [];
+      const tierDeps: number[] = [];
+      for (let i = 0; i < Math.max(reps, 3); i++) {
+        await fs.rm(other, { recursive: true, force: true });
+        const t = await restoreTier({
+          root: tierRoot,
+          me,
+          cap: { kind: 'share', percent: 50 },
+          buildDir: other,
+          by: 'key',
+          context: { ...context, env: env(other) },
+          timeoutMs: 600_000,
+          log: consoleLog(false, true),
+          mark: async () => undefined,
+        });
+        if (t.outcome !== 'restored') throw new Error(`bench 11a: the job's restore: ${t.why}`);
+        const b = await build(other);
+        tierRestores.push(t.ms);
+        tierStarts.push(t.ms + b.ms);
+        tierDeps.push(b.deps);
       }
 
       const c = median(cold);
@@ -316,6 +378,20 @@ export async function archivesSection(o: { scratch: string; rows: Row[]; quick: 
         ]);
       }
       rows.push(['11a', `${L}: rust-cache's save (tar --zstd, once)`, `${Math.round(rcSave.ms)} ms`, coldCell, x(rcSave.ms)]);
+      rows.push([
+        '11a',
+        `${L}: the job's save point (key, dependency units counted, save, cap), what a post step adds`,
+        spread(tierSaves),
+        `the engine's save ${spread(saves.zstd)}`,
+        x(median(tierSaves)),
+      ]);
+      rows.push([
+        '11a',
+        `${L}: the job's restore point (rustc -vV, Cargo.lock, look-up, restore) + build, no change; dependency units rebuilt: ${Math.max(...tierDeps)}`,
+        spread(tierStarts),
+        `restore alone ${spread(tierRestores)}; rust-cache ${spread(rc[''])}`,
+        `${(median(tierStarts) / median(rc[''])).toFixed(2)}x rust-cache, ${x(median(tierStarts))} cold`,
+      ]);
       figures.layouts[layout] = {
         coldMs: Math.round(c),
         units: coldUnits,
@@ -333,6 +409,12 @@ export async function archivesSection(o: { scratch: string; rows: Row[]; quick: 
           nodeBytes,
         },
         hostTier: { noChangeMs: Math.round(median(host[''])), editMs: Math.round(median(host.edit)), dependencyUnitsRebuilt: Math.max(...hostDeps) },
+        jobTiers: {
+          saveMs: Math.round(median(tierSaves)),
+          restoreMs: Math.round(median(tierRestores)),
+          startNoChangeMs: Math.round(median(tierStarts)),
+          dependencyUnitsRebuilt: Math.max(...tierDeps),
+        },
         rustCache: {
           bytes: rcBytes,
           saveMs: Math.round(rcSave.ms),

@@ -22,6 +22,8 @@ import { sccacheAtEnd } from '../host/sccache.js';
 import { myUid } from '../os/proc.js';
 import { containerFilesKept } from '../model/messages.js';
 import { listDir, reportReadsTo } from '../os/absent.js';
+import { clearRestoreLeftovers, describeSave, saveTier, startTier, tierMisses, viewPart } from './tiers.js';
+import { describeCopy } from '../pool/warm-copy.js';
 import { settleHome } from './shared-home.js';
 
 /*
@@ -33,7 +35,7 @@ import { settleHome } from './shared-home.js';
 
 /** What an end needs of the job: a lease saved before main finished has only the first part. */
 export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> &
-  Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home'>>;
+  Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home' | 'reset' | 'restore' | 'hostArchives' | 'sccache'>>;
 
 /** What the steps of an end gather, each its own part, and the warnings of all of them. */
 type Ending = Omit<EndedJob, 'released' | 'releaseMs' | 'diskAtRelease'>;
@@ -114,6 +116,8 @@ async function removeJobDir(j: JobToEnd, r: Ending): Promise<void> {
 
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
 async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
+  // A restore killed with the main step (a cancel) left its temp directory in the target.
+  await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, () => clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs));
   await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
     if ((await listDir(j.dirs.tmp)).length === 0) return; // nothing to empty
     noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
@@ -175,8 +179,58 @@ async function appendUnits(j: JobToEnd, r: Ending): Promise<void> {
       run: me.runId,
       ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
       base: me.baseKey,
+      from: r.from,
     }),
   );
+}
+
+/** Which tier the start came from, and for a start from none, why each missed (tiers.ts). */
+function whereFrom(j: JobToEnd, r: Ending): void {
+  if (!j.reset) return;
+  const facts = {
+    layout: j.layout,
+    kept: j.reset.warm ?? false,
+    keptWhy: j.reset.reason,
+    copy: j.copy && { outcome: j.copy.outcome, text: describeCopy(j.copy) },
+    restore: j.restore,
+    compileCache: j.sccache !== undefined,
+  };
+  r.from = startTier(facts);
+  r.misses = tierMisses(facts);
+}
+
+/**
+ * The host tier's save (tiers.ts), before the lease is released: the build dir is this job's until
+ * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
+ * build made on the host (its view says where the build saw the root).
+ */
+async function saveArchive(j: JobToEnd, cargoHome: string, r: Ending, log?: Log): Promise<void> {
+  const me = j.identity;
+  if (!me || !j.startedAt || !j.hostArchives) return;
+  await attempt(r, `Saving a dependency archive of ${j.dirs.target}`, async () => {
+    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+    r.archive = await saveTier({
+      root: j.root,
+      me,
+      cap: j.hostArchives!,
+      layout: j.layout,
+      buildDir: j.dirs.target,
+      startedAt: j.startedAt!,
+      builtElsewhere: r.view !== undefined && r.view.root !== j.root,
+      context: {
+        identity: me,
+        env,
+        cargoHome,
+        view: viewPart(me.container),
+        search: j.crates?.search ?? { workingDirectory: process.env.GITHUB_WORKSPACE || process.cwd() },
+        lockFile: j.crates?.lockFile,
+      },
+      timeoutMs: Math.max(j.cleanupTimeoutMs, 300_000),
+      log,
+    });
+    log?.info(`${describeSave(r.archive)}.`);
+    if (r.archive.outcome === 'failed') r.warnings.push(`${describeSave(r.archive)}. The next job that compiles these dependencies tries again.`);
+  });
 }
 
 /**
@@ -198,14 +252,20 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
       });
     }
     if (j.crates) await publishStores(j, j.crates, cargoHome, r, log);
-    if (j.layout === 'job') await removeJobDir(j, r);
-    else await leaveSlot(j, cargoHome, r);
+    whereFrom(j, r);
+    if (j.layout === 'job') {
+      await saveArchive(j, cargoHome, r, log);
+      await removeJobDir(j, r);
+    } else {
+      await leaveSlot(j, cargoHome, r);
+      await saveArchive(j, cargoHome, r, log);
+    }
     await appendUnits(j, r);
     await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
       r.homeCheck = await settleHome(j, process.env);
     });
     await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
-      r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
+      r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length, r.archive?.outcome === 'saved');
     });
   } catch (e) {
     r.warnings.push(`Checking the root ${j.root}: ${(e as Error).message}`);

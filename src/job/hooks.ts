@@ -194,12 +194,13 @@ export async function hookMetrics(env: Record<string, string | undefined>, root:
   if (!file) return;
   try {
     let threshold: Settings['diskThreshold'];
+    let cap: Settings['hostArchives'] | undefined;
     try {
-      threshold = hookSettings(env).diskThreshold;
+      ({ diskThreshold: threshold, hostArchives: cap } = hookSettings(env));
     } catch {
       threshold = parseLevel(DEFAULTS['disk-threshold'])!; // the variable's own warning was given already
     }
-    await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m), 'hook'));
+    await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m), 'hook', cap));
   } catch (e) {
     log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${(e as Error).message}. The job is not affected.`);
   }

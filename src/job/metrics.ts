@@ -8,10 +8,13 @@ import { hold, release } from '../os/flock.js';
 import { writeAtomic } from '../os/fsutil.js';
 import { rootPaths } from '../model/layout.js';
 import type { Level } from '../model/units.js';
+import { type ArchiveCap, DEFAULT_ARCHIVE_CAP } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
 import { handBackTo, ownerOf } from '../owners/owner.js';
 import { type RootStatus, rootStatus } from './status.js';
 import { myUid } from '../os/proc.js';
+import type { ArchiveTier, RestoreResult, SaveResult } from '../pool/events.js';
+import type { StartTier } from './tiers.js';
 import { isMadeRoot } from '../pool/root.js';
 
 /*
@@ -47,9 +50,23 @@ export interface Counters {
   unisolated: number;
   /** By JSON [repository, ci_job]. */
   jobs: Record<string, JobCounts>;
+  /** Archive restores and saves by `tier|op|result` (events.ts). */
+  archives: Record<string, number>;
+  /** Ended jobs by the tier their start came from (job/tiers.ts StartTier). */
+  starts: Record<string, number>;
 }
 
-export const emptyCounters = (): Counters => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
+export const emptyCounters = (): Counters => ({
+  format: 1,
+  cursors: {},
+  guardRuns: {},
+  guardFreed: {},
+  leaseWaits: {},
+  unisolated: 0,
+  jobs: {},
+  archives: {},
+  starts: {},
+});
 
 /** Pure: the counters with these events added (each by its row of EVENT_METRICS). */
 export function addEvents(c: Counters, events: FleetEvent[]): Counters {
@@ -71,6 +88,7 @@ export function addWarmth(c: Counters, entries: WarmthEntry[]): Counters {
     else j.cold++;
     j.built += e.built;
     j.fresh += e.fresh;
+    if (e.from && (START_TIERS as string[]).includes(e.from)) out.starts[e.from] = (out.starts[e.from] ?? 0) + 1;
   }
   return out;
 }
@@ -88,6 +106,8 @@ export interface Snapshot {
   idleBytes?: number;
   /** Over disk-threshold now (the threshold this command was given, or the runners' variable). */
   overThreshold?: boolean;
+  /** The host tier's cap in bytes (host-archives, as this command was given it). */
+  archiveCapBytes?: number;
 }
 
 type Labels = Record<string, string>;
@@ -107,6 +127,10 @@ function family(name: string, type: 'gauge' | 'counter' | 'summary', help: strin
 const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'] as const;
 const TRIGGERS = ['job', 'gc'] as const;
 const VIAS: Via[] = ['action', 'hook', 'cli'];
+const ARCHIVE_TIERS: ArchiveTier[] = ['host', 'fleet'];
+const RESTORE_RESULTS: RestoreResult[] = ['restored', 'missed', 'refused', 'failed'];
+const SAVE_RESULTS: SaveResult[] = ['saved', 'failed'];
+const START_TIERS: StartTier[] = ['slot', 'copy', 'host-archive', 'fleet-archive', 'compile-cache', 'cold'];
 
 type EventOf<E extends EventName> = Extract<FleetEvent, { event: E }>;
 
@@ -154,6 +178,27 @@ const EVENT_METRICS: { [E in EventName]: { count(c: Counters, e: EventOf<E>): vo
           [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
         ]),
       ),
+  },
+  archive: {
+    count(c, e) {
+      const k = `${e.tier}|${e.op}|${e.result}`;
+      c.archives[k] = (c.archives[k] ?? 0) + 1;
+    },
+    families: (c, r) => [
+      ...family(
+        'cargo_isolate_archive_restores_total',
+        'counter',
+        'Starts that looked for a dependency archive, by tier (host, fleet) and result ' +
+          '(restored; missed: none fitted; refused: corrupt, removed; failed: unreadable here).',
+        ARCHIVE_TIERS.flatMap((t) => RESTORE_RESULTS.map((x): [Labels, number] => [{ ...r, tier: t, result: x }, c.archives[`${t}|restore|${x}`] ?? 0])),
+      ),
+      ...family(
+        'cargo_isolate_archive_saves_total',
+        'counter',
+        'Dependency archives saved at the end of a job, by tier and result (saved, failed).',
+        ARCHIVE_TIERS.flatMap((t) => SAVE_RESULTS.map((x): [Labels, number] => [{ ...r, tier: t, result: x }, c.archives[`${t}|save|${x}`] ?? 0])),
+      ),
+    ],
   },
   unisolated: {
     count(c) {
@@ -208,6 +253,13 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
         [{ ...r, store: 'git' }, st.bytes.git],
       ]),
       ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]),
+      ...family('cargo_isolate_archive_bytes', 'gauge', 'Bytes of the dependency archives on this host, by tier (the host tier: under the root).', [
+        [{ ...r, tier: 'host' }, st.archives.bytes],
+      ]),
+      ...family('cargo_isolate_archives', 'gauge', 'Dependency archives on this host, by tier.', [[{ ...r, tier: 'host' }, st.archives.count]]),
+      ...family('cargo_isolate_archive_cap_bytes', 'gauge', 'What the host tier may take (host-archives; 0: off), as this command was given it.', [
+        [{ ...r, tier: 'host' }, s.archiveCapBytes ?? 0],
+      ]),
       ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
         [r, s.idleBytes ?? 0],
       ]),
@@ -257,6 +309,12 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
       'start',
       ['warm', 'cold'],
       'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.',
+    ),
+    ...family(
+      'cargo_isolate_starts_total',
+      'counter',
+      'Ended jobs that ran cargo, by the tier their start came from: slot, copy, host_archive, fleet_archive, compile_cache, cold.',
+      START_TIERS.map((t): [Labels, number] => [{ ...r, tier: t.replace('-', '_') }, c.starts[t] ?? 0]),
     ),
     ...perJob(
       'cargo_isolate_units_total',
@@ -309,14 +367,23 @@ async function updateCounters(root: string, warn: (m: string) => void): Promise<
 }
 
 /** The metrics text for a root (or for its absence). */
-export async function collectMetrics(root: string, threshold: Level, warn: (m: string) => void = () => undefined, by: MetricsWriter = 'cli'): Promise<string> {
+export async function collectMetrics(
+  root: string,
+  threshold: Level,
+  warn: (m: string) => void = () => undefined,
+  by: MetricsWriter = 'cli',
+  cap: ArchiveCap = DEFAULT_ARCHIVE_CAP,
+): Promise<string> {
   const written = { at: Date.now(), by };
   if (!(await isMadeRoot(root))) return renderMetrics({ root, written }, emptyCounters());
-  const status = await rootStatus(root);
+  const status = await rootStatus(root, Date.now(), cap);
   const plan = planPrune(await collectCandidates(root), 'host', '');
   const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
   const counters = await updateCounters(root, warn);
-  return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+  return renderMetrics(
+    { root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold), archiveCapBytes: status.archives.capBytes },
+    counters,
+  );
 }
 
 /** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */

@@ -20,12 +20,15 @@ import { guardAndRecord } from './guard-run.js';
 import { describeBase } from '../model/base.js';
 import { TIER_TEXT } from '../pool/choose.js';
 import type { HomePlan, StartedJob } from './types.js';
+import type { TierRestore } from './tiers.js';
 import { prepareCrates } from './dependencies.js';
 import { exportsFor, recordFor, viewAt } from './exports.js';
 import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
 import { noHostSccacheServer } from '../model/messages.js';
 import { ifPresent, reportReadsTo } from '../os/absent.js';
+import { jobViewpoint } from '../pool/choose.js';
+import { clearRestoreLeftovers, restoreTier, viewPart } from './tiers.js';
 import { secureHome } from './shared-home.js';
 
 /*
@@ -177,8 +180,9 @@ export interface SlotStart {
 /** The slot phase (see above). */
 export async function startJob(o: SlotStart): Promise<StartedJob> {
   const { settings: s, root, me, env, log, watchPid, onLeased } = o;
-  const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
-  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+  const plan = o.plan ?? (await planHome(s, root, me, o));
+  const { problem, shared } = plan;
+  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: plan.view };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {
@@ -203,13 +207,17 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
       );
     }
     const exports = exportsFor(lease.dirs, home.cargoHome);
+    const timeoutMs = Math.max(s.cleanupTimeoutMs, 300_000);
+    // A restore killed midway left its temp directory in the target (the record says one began).
+    if (s.layout === 'slot' && lease.previous?.restoring) await clearRestoreLeftovers(root, lease.dirs.target, timeoutMs);
+    const empty = async () => (await ifPresent(lease.dirs.target, () => fs.readdir(lease.dirs.target)))?.length === 0;
     let copy: CopyReport | undefined;
-    if (s.layout === 'slot' && (await ifPresent(lease.dirs.target, () => fs.readdir(lease.dirs.target)))?.length === 0) {
+    if (s.layout === 'slot' && (await empty())) {
       // A slot without its own warm build: start from a compatible one another idle slot holds.
       const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
       if (src) {
         const reflink = (await fs.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
-        copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+        copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs, reflink });
         log.info(describeCopy(copy));
         if (copy.outcome === 'copied') {
           // The copy is a build made at the source's viewpoint, now in this slot's paths.
@@ -218,6 +226,37 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
           record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
           await writeRecord(lease.dirs.record, record);
         }
+      }
+    }
+    let restore: TierRestore | undefined;
+    if (s.layout === 'slot' && copy?.outcome !== 'copied' && (await empty())) {
+      // Nothing to copy: a dependency archive of the host's tier, where the job will see it. The
+      // runner's hook does not see the job's paths: its last build on this host tells (choose.ts).
+      const own = plan.view.own;
+      const vp = own ?? view ?? jobViewpoint(await scanSlots(root), me) ?? { root, uid };
+      const seen = viewAt({ root: vp.root, uid: vp.uid }, lease.name, shared);
+      restore = await restoreTier({
+        root,
+        me,
+        cap: s.hostArchives,
+        buildDir: lease.dirs.target,
+        by: own ? 'key' : 'identity',
+        context: {
+          identity: me,
+          env: { ...env, ...exports },
+          cargoHome: seen.cargoHome,
+          view: viewPart(me.container),
+          search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+        },
+        timeoutMs,
+        log,
+        mark: (restoring) => writeRecord(lease.dirs.record, restoring ? { ...record, restoring: new Date().toISOString() } : record),
+      });
+      if (restore.outcome === 'restored') {
+        // The archive's units were made for this job's CARGO_HOME: a build under its view.
+        view = seen;
+        record = { ...record, view };
+        await writeRecord(lease.dirs.record, record);
       }
     }
     return {
@@ -239,6 +278,8 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
       view,
       home,
       copy,
+      restore,
+      hostArchives: s.hostArchives,
     };
   } catch (e) {
     await releaseLease(lease.keeperPid, lease.dirs.lock);

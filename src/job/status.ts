@@ -10,6 +10,10 @@ import { type WarmthRow, formatWarmth, readWarmth, warmShare } from '../pool/war
 import { diskUsage } from '../os/sizes.js';
 import { VERSION } from '../model/version.js';
 import { listDir } from '../os/absent.js';
+import { type HostArchive, listHostArchives } from '../store/archive-host.js';
+import { type FleetEvent, eventsLog, parseEvents } from '../pool/events.js';
+import { readLog } from '../pool/jsonlog.js';
+import { type ArchiveCap, DEFAULT_ARCHIVE_CAP, archiveCapBytes, formatArchiveCap } from '../model/settings.js';
 
 /*
  * What `cargo-isolate status` shows: every slot with its lease, its record and whether cargo still
@@ -40,10 +44,36 @@ export interface RootStatus {
   bytes: { crates: number; git: number; trash: number; target: number; cargoHome: number };
   /** Per repository and job, how many of the latest jobs started warm (warmth.ts). */
   warmth: WarmthRow[];
+  /** The host tier: its archives and their bytes, its cap, and what the events log counts of restores and saves. */
+  archives: ArchiveStatus;
+}
+
+export interface ArchiveStatus {
+  count: number;
+  bytes: number;
+  /** The cap in bytes (host-archives as this command was given it; 0: off). */
+  capBytes: number;
+  cap: string;
+  /** Results of restores and saves in the events log (which rotates: the latest ones), by `op|result`. */
+  events: Record<string, number>;
+}
+
+/** Pure: the host tier's archives and what the events log says of them. */
+export function archiveStatus(archives: Pick<HostArchive, 'bytes' | 'temp'>[], events: FleetEvent[], cap: ArchiveCap, totalBytes: number): ArchiveStatus {
+  const counts: Record<string, number> = {};
+  for (const e of events) if (e.event === 'archive' && e.tier === 'host') counts[`${e.op}|${e.result}`] = (counts[`${e.op}|${e.result}`] ?? 0) + 1;
+  const whole = archives.filter((a) => !a.temp);
+  return {
+    count: whole.length,
+    bytes: archives.reduce((n, a) => n + a.bytes, 0),
+    capBytes: archiveCapBytes(cap, totalBytes),
+    cap: formatArchiveCap(cap),
+    events: counts,
+  };
 }
 
 /** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-export async function rootStatus(root: string, now = Date.now()): Promise<RootStatus> {
+export async function rootStatus(root: string, now = Date.now(), cap: ArchiveCap = DEFAULT_ARCHIVE_CAP): Promise<RootStatus> {
   const p = rootPaths(root);
   const views = await scanSlots(root);
   const slots: SlotStatus[] = [];
@@ -68,15 +98,17 @@ export async function rootStatus(root: string, now = Date.now()): Promise<RootSt
     trashEntries ? diskUsage(p.trash) : 0,
   ]);
   const sum = (f: (s: NonNullable<DirRecord['sizes']>) => number) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
+  const disk = await measure(root);
   return {
     version: VERSION,
     root,
-    disk: await measure(root),
+    disk,
     slots,
     jobDirs,
     trashEntries,
     bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
     warmth: warmShare(await readWarmth(root)),
+    archives: archiveStatus(await listHostArchives(root), parseEvents(await readLog(eventsLog(root))), cap, disk.totalBytes),
   };
 }
 
@@ -98,6 +130,16 @@ function stateText(x: SlotStatus): string {
   return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
 }
 
+/** Pure: the host tier's line of `status`. */
+export function archiveLine(a: ArchiveStatus): string {
+  const n = (k: string) => a.events[k] ?? 0;
+  const cap = a.capBytes ? `of ${formatBytes(a.capBytes)} (host-archives ${a.cap})` : '(host-archives off)';
+  return (
+    `dependency archives (host tier): ${a.count}, ${formatBytes(a.bytes)} ${cap}; lately ${n('restore|restored')} restored, ` +
+    `${n('restore|missed')} missed, ${n('restore|refused')} refused (corrupt), ${n('restore|failed')} failed; ${n('save|saved')} saved`
+  );
+}
+
 export function formatStatus(s: RootStatus): string {
   const leased = s.slots.filter((x) => x.live).length;
   const lines = [
@@ -106,6 +148,7 @@ export function formatStatus(s: RootStatus): string {
     `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, ` +
       `cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
     `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
+    archiveLine(s.archives),
   ];
   if (s.slots.length) {
     // A leased slot's record was written when its lease began: trust domain, runner and run are its

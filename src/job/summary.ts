@@ -8,6 +8,7 @@ import { describeBase } from '../model/base.js';
 import { type UnitCount } from '../pool/warmth.js';
 import { describeServer } from '../host/sccache.js';
 import { VERSION } from '../model/version.js';
+import { START_TIER_TEXT, type StartTier, describeRestore, describeSave } from './tiers.js';
 import { describeSources } from './shared-home.js';
 
 /*
@@ -37,6 +38,12 @@ export function unitsText(u: UnitCount, kept?: boolean): string {
   return `${u.built} built${named}, ${u.fresh} fresh${what}`;
 }
 
+/** Pure: which tier a start came from and, for a start from none, why each tier missed. */
+export function startedFromText(from: StartTier, misses: { tier: StartTier; why: string }[] = []): string {
+  const missed = misses.map((m) => `${m.tier}: ${m.why}`).join('; ');
+  return `${from} (${START_TIER_TEXT[from]})${missed ? `; missed: ${missed}` : ''}`;
+}
+
 /** Pure: the rows of the job summary, so tests can read what a person will see. */
 export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard: GuardReport | undefined): { main: Row[]; guard: string[][] } {
   const main: Row[] = [];
@@ -59,6 +66,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['CARGO_TARGET_DIR', job.dirs.target]);
     main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
     if (job.copy) main.push(['Warm copy', describeCopy(job.copy)]);
+    if (job.restore) main.push(['Archive restore', describeRestore(job.restore)]);
     main.push(['TMPDIR', job.dirs.tmp]);
     if (job.sccache) main.push(['sccache', describeServer(job.sccache)]);
     main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
@@ -96,6 +104,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['Crates published', published(pub, pub.published)]);
     for (const m of pub.mismatches) main.push(['Crate not published', `${m.crate}: ${m.why}`]);
   }
+  if (ended.from) main.push(['Started from', startedFromText(ended.from, ended.misses)]);
   for (const [when, h] of [
     ['at the start', job?.homeCheck],
     ['at the end', ended.homeCheck],
@@ -108,7 +117,9 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
           `(${h === ended.homeCheck ? 'written while this job ran, by it or by jobs that ended' : 'left by jobs that ended'})`,
       ]);
   }
-  if (ended.units) main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
+  if (ended.units)
+    main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied' || job?.restore?.outcome === 'restored')]);
+  if (ended.archive) main.push(['Archive save', describeSave(ended.archive)]);
   if (ended.sizes)
     main.push([
       'Sizes after the job',
@@ -149,22 +160,25 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
 }
 
 /** Pure: the job-started hook's one line for the job log (the action's main step logs its phases instead). */
-export function startedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier' | 'reset' | 'dirs' | 'exports'>): string {
+export function startedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier' | 'reset' | 'dirs' | 'exports' | 'restore'>): string {
   const where = `${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''})`;
   const paths = `CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}`;
-  return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}.`;
+  const restored = job.restore?.outcome === 'restored' ? `; ${describeRestore(job.restore)}` : '';
+  return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}${restored}.`;
 }
 
 /** Pure: the job-completed hook's one line for the job log and the job summary (the action writes a table). */
 export function completedLine(
   job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>,
-  ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released' | 'view'>,
+  ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released' | 'view' | 'from' | 'archive'>,
 ): string {
   const pub = ended.published;
   const parts = [
     ended.sizes && `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`,
     ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
     ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+    ended.from && `started from ${ended.from}`,
+    ended.archive?.outcome === 'saved' && `dependency archive saved (${formatBytes(ended.archive.bytes ?? 0)})`,
     pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
     `lease ${ended.released ? 'released' : 'already ended'}`,
   ];

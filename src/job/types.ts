@@ -12,6 +12,7 @@ import type { ForeignOutcome } from '../owners/reclaim.js';
 import type { SccacheReport } from '../host/sccache.js';
 import type { HomeChoice } from './cargo-home.js';
 import type { CopyReport } from '../pool/warm-copy.js';
+import type { StartTier, TierRestore, TierSave } from './tiers.js';
 import type { SourcesReport } from '../store/home-sources.js';
 import type { TopReport } from './home-top.js';
 
@@ -50,6 +51,10 @@ export interface StartedJob {
   home?: HomeChoice;
   /** The warm build this job's empty target started from, or why not (warm-copy.ts). */
   copy?: CopyReport;
+  /** The dependency archive restored into a target still empty after the copy, or why none (tiers.ts). */
+  restore?: TierRestore;
+  /** The host tier's cap, for the end's save (settings `host-archives`). */
+  hostArchives?: Settings['hostArchives'];
   /** What its CARGO_HOME's sources and top were found to be at the start (shared-home.ts). */
   homeCheck?: HomeCheck;
 }
@@ -94,6 +99,11 @@ export interface EndedJob {
   units?: UnitCount;
   /** The view the slot's build is recorded under (layout slot). */
   view?: PathView;
+  /** The dependency archive this job's end saved, or why none (tiers.ts). */
+  archive?: TierSave;
+  /** Which tier the start came from, and for a start from none, why each missed (tiers.ts). */
+  from?: StartTier;
+  misses?: { tier: StartTier; why: string }[];
   /** The job's own container built as another uid (the hooks' jobs): its files went back, or why they stay (end.ts). */
   container?: { uid: number; handedBack?: string; kept?: string };
   /** What its CARGO_HOME's sources and top were found to be at the end (shared-home.ts). */

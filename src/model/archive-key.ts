@@ -168,3 +168,27 @@ export function chooseArchive(candidates: ArchiveCandidate[], want: ArchiveKey):
   const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
   return newest ? { pick: newest, how: 'fallback' } : undefined;
 }
+
+/** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
+export const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome'] as const;
+
+/**
+ * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
+ * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
+ * the newest archive of the job itself, the same repository, workflow, job and `key`, made for the
+ * same CARGO_HOME string on this architecture, in the first of `domains` (its own trust domain,
+ * then its base's) that has one. Cargo checks every unit it restores, so an archive of an older
+ * lock or toolchain costs its restore and the units cargo rebuilds, never a wrong build.
+ */
+export function chooseByIdentity<C extends ArchiveCandidate & { domain: string; parts: Record<string, string> }>(
+  candidates: C[],
+  want: Pick<Record<string, string>, (typeof IDENTITY_PARTS)[number]>,
+  domains: string[],
+): C | undefined {
+  for (const d of domains) {
+    const mine = candidates.filter((c) => c.domain === d && IDENTITY_PARTS.every((p) => c.parts[p] === want[p]));
+    const newest = mine.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+    if (newest) return newest;
+  }
+  return undefined;
+}

@@ -126,6 +126,13 @@ export const FLAGS: FlagSpec[] = [
   { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
   { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
   {
+    name: 'host-archives',
+    input: 'host-archives',
+    form: 'SHARE|SIZE|off',
+    commands: [...JOB, 'status', 'metrics'],
+    help: "disk the host's dependency archives may take: 10% of the root's filesystem, 20GiB, or off",
+  },
+  {
     name: 'writable-sources',
     input: 'writable-sources',
     form: 'CRATES',

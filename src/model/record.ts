@@ -65,6 +65,11 @@ export interface DirRecord {
   foreign?: { uid: number; paths: string[]; at: string };
   /** The warm build this slot's target started from, when it was copied from another slot. */
   copiedFrom?: { slot: string; key: string; at: string };
+  /**
+   * Set while a job restores a dependency archive into the target (job/tiers.ts): a restore killed
+   * midway leaves its temp directory there, which the guard then finds without walking every slot.
+   */
+  restoring?: string;
   /** Set when the guard removed the target dir, so the next job knows it starts cold. */
   prunedAt?: string;
   /**

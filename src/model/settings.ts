@@ -44,6 +44,8 @@ export interface Settings {
   archiveStore: ArchiveStore;
   /** Who set it, for the line a job logs when it cannot use it. */
   archiveStoreOrigin?: Origin;
+  /** How much of the root's filesystem the host's dependency archives may take (store/archive.ts, job/tiers.ts); off: no host tier. */
+  hostArchives: ArchiveCap;
   /** The levels and the floor as the user set them, with their origin: for a message once the disk is measured. */
   setLevels?: Partial<Record<'disk-threshold' | 'disk-target' | 'fail-below', { text: string; origin: Origin }>>;
   /**
@@ -52,6 +54,16 @@ export interface Settings {
    */
   writableSources: string[];
 }
+
+/** The host tier's cap: a share of the root's filesystem, a size, or no host tier at all. */
+export type ArchiveCap = { kind: 'off' } | { kind: 'share'; percent: number } | { kind: 'size'; bytes: number };
+
+/** Pure: the cap in bytes on a filesystem of `totalBytes` (0 when off). */
+export const archiveCapBytes = (c: ArchiveCap, totalBytes: number): number =>
+  c.kind === 'off' ? 0 : c.kind === 'size' ? c.bytes : Math.floor((totalBytes * c.percent) / 100);
+
+/** Pure: the cap as a person reads it: `10% of the disk`, `20.0 GiB`, `off`. */
+export const formatArchiveCap = (c: ArchiveCap): string => (c.kind === 'off' ? 'off' : c.kind === 'size' ? formatBytes(c.bytes) : `${c.percent}% of the disk`);
 
 /**
  * Where a value came from, in the words the user wrote it: the action's input, the runner's
@@ -114,6 +126,7 @@ export const RUNNER_INPUTS = [
   'cleanup-timeout',
   'publish-crates',
   'archive-store',
+  'host-archives',
   'writable-sources',
 ] as const;
 
@@ -173,6 +186,7 @@ export const DEFAULTS = {
   'publish-crates': 'trusted',
   cache: 'false',
   'cleanup-timeout': '120s',
+  'host-archives': '10%',
 } as const;
 const defaultOf = (name: string): string => (DEFAULTS as Record<string, string>)[name] ?? '';
 
@@ -228,6 +242,22 @@ export function beyondDisk(
   }
   return undefined;
 }
+
+/** Pure: `10%`, `20GiB`, `off` (or `0`) as a cap; undefined when it is none of them. */
+export function archiveCap(text: string): ArchiveCap | undefined {
+  const t = text.trim();
+  if (t === 'off' || t === '0' || t === '0%') return { kind: 'off' };
+  const p = /^(\d+(?:\.\d+)?)\s*%$/.exec(t);
+  if (p) {
+    const percent = parseFloat(p[1]);
+    return percent > 0 && percent < 100 ? { kind: 'share', percent } : undefined;
+  }
+  const bytes = parseSize(t);
+  return bytes !== undefined && bytes > 0 ? { kind: 'size', bytes } : undefined;
+}
+
+/** The host tier's cap when nothing sets `host-archives` (DEFAULTS). */
+export const DEFAULT_ARCHIVE_CAP: ArchiveCap = archiveCap(DEFAULTS['host-archives'])!;
 
 export function defaultRoot(env: Record<string, string | undefined>): string {
   if (env.CARGO_ISOLATE_ROOT) return env.CARGO_ISOLATE_ROOT;
@@ -321,6 +351,16 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
       throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
     }
   }
+  const hostArchivesRaw = read('host-archives');
+  const hostArchives = archiveCap(hostArchivesRaw);
+  if (!hostArchives) {
+    throw refuse(
+      'host-archives',
+      hostArchivesRaw,
+      "a share of the root's filesystem (e.g. 10%), a size (e.g. 20GiB), or 'off'",
+      unitHint(hostArchivesRaw, 'level'),
+    );
+  }
   const rootRaw = read('root');
   // As the root: an operator sets the store once for a runner (its .env), and the action's input defaults to it.
   const storeRaw = read('archive-store') || (env.CARGO_ISOLATE_ARCHIVE_STORE ?? '').trim();
@@ -357,6 +397,7 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     jobKey: label('key', '${{ matrix.target }}'),
     archiveStore,
     archiveStoreOrigin: storeRaw ? storeOrigin : undefined,
+    hostArchives,
     setLevels,
     writableSources: crateNames('writable-sources', read('writable-sources')),
   };

@@ -40,6 +40,21 @@ import { existsSync, readFileSync } from 'node:fs';
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
  *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *   <archive>/archive.tar.zst           a restore of that dependency archive     shared     never: held
+ *     (store/archive.ts)                while it reads (store/archive.ts)                  exclusively, it is
+ *                                                                                          being removed: a miss
+ *   the same, in a save's temp          the save writing it, until its rename    exclusive  never (a new file)
+ *     directory (`.<exact>.<rand>.tmp`)
+ *   <archive>/archive.tar.zst           whatever removes an archive: the guard,  exclusive  never (-n): a busy
+ *                                       the host tier's cap, a closed PR                   one is being read
+ *                                       (store/archive-host.ts), and the probe              (or written) and is
+ *                                       telling a save in progress from what a             skipped
+ *                                       killed save left
+ *
+ * An archive's lock is its own data file, not a file under locks/: it lives and goes with the
+ * archive, so none accumulate. Its remover holds it while it renames the archive into the trash;
+ * a restore that opened the file before that rename and locks it after finds the path gone, and
+ * restores nothing (store/archive.ts checks the path again under its lock). Neither side waits.
  *
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a

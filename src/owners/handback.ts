@@ -49,12 +49,15 @@ export async function handBackJob(
   j: { root: string; layout: 'slot' | 'job'; dirs: Dirs; cleanupTimeoutMs: number },
   published?: { published: number; indexEntries: number },
   gitPublished = 0,
+  archived = false,
 ): Promise<string | undefined> {
   const to = handBackTo(myUid(), await ownerOf(j.root));
   if (!to) return undefined;
   const shared = [rootPaths(j.root).locks];
   if (published && (published.published > 0 || published.indexEntries > 0)) shared.push(storePaths(j.root).base);
   if (gitPublished > 0) shared.push(gitStorePaths(j.root).base);
+  // A dependency archive it saved (job/tiers.ts): the root owner's guard must be able to remove it.
+  if (archived) shared.push(rootPaths(j.root).archives);
   const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
   if (!r.ok) throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
   // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back

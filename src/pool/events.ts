@@ -19,7 +19,16 @@ export type FleetEvent =
   /** A lease taken: how long the job waited for it, and whether its build was there to reuse. */
   | { t: string; event: 'lease'; via: Via; waitedMs: number; warm: boolean }
   /** The job-started hook let a job run without isolation (a bad variable, a refused root, ...). */
-  | { t: string; event: 'unisolated'; reason: string };
+  | { t: string; event: 'unisolated'; reason: string }
+  /** A dependency archive restored at a job's start (or looked for in vain), or saved at its end (job/tiers.ts). */
+  | { t: string; event: 'archive'; tier: ArchiveTier; op: 'restore'; result: RestoreResult; bytes?: number; ms?: number }
+  | { t: string; event: 'archive'; tier: ArchiveTier; op: 'save'; result: SaveResult; bytes?: number; ms?: number };
+
+/** Where an archive came from or went: the host's root, or a store every host reaches. */
+export type ArchiveTier = 'host' | 'fleet';
+/** restored; missed: none fitted; refused: one was corrupt (truncated, altered, unreadable) and was removed; failed: it could not be read. */
+export type RestoreResult = 'restored' | 'missed' | 'refused' | 'failed';
+export type SaveResult = 'saved' | 'failed';
 
 export type EventName = FleetEvent['event'];
 
@@ -46,7 +55,7 @@ export async function recordEvent(root: string, e: NewEvent): Promise<Error | un
 }
 
 /** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
-const KNOWN: Record<EventName, true> = { guard: true, lease: true, unisolated: true };
+const KNOWN: Record<EventName, true> = { guard: true, lease: true, unisolated: true, archive: true };
 
 /** Pure: the events of a log's text; torn and unknown lines are skipped. */
 export function parseEvents(text: string): FleetEvent[] {

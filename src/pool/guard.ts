@@ -18,6 +18,8 @@ import type { SlotView } from './choose.js';
 import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, othersIdle } from './policy.js';
 import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
+import { isDeadArchive, listHostArchives, removeHostArchive, saveInProgress } from '../store/archive-host.js';
+import { DATA, isRestoreLeftover } from '../store/archive.js';
 import { isDirAt, listDir, lstatIfPresent } from '../os/absent.js';
 import { belowFailBelow, idleNeedsRoot, stillOverThreshold } from '../model/messages.js';
 
@@ -27,7 +29,7 @@ import { belowFailBelow, idleNeedsRoot, stillOverThreshold } from '../model/mess
  * the removals under locks (its remover).
  */
 
-export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate' | 'git';
+export type Kind = 'trash' | 'job-dir' | 'target' | 'archive' | 'registry-src' | 'crate' | 'git';
 
 /** Something the guard could delete, as a collector finds it; its kind's row gives its place in the order. */
 export type Candidate = Omit<Weighed, 'kind' | 'order' | 'shared'> & { kind: Kind };
@@ -124,6 +126,36 @@ const KINDS: Record<Kind, KindRow> = {
     collect: async ({ root, slots }) => slotCandidates(root, slots),
     remove: removeFromSlot,
   },
+  archive: {
+    // Beside the targets, in one order of worth: an archive is a build's dependencies, smaller
+    // and serving every PR of its job.
+    order: 2,
+    // Nobody's runner's data: it serves every PR of its job, whichever runner saved it.
+    shared: true,
+    anyOwner: false,
+    async collect({ root, held, slots }) {
+      const now = Date.now();
+      const out: Candidate[] = [];
+      for (const a of await listHostArchives(root)) {
+        const live = await isHeldHint(join(a.dir, DATA), held);
+        const dead = isDeadArchive(a, a.temp ? live || saveInProgress(a) : live, now);
+        if (a.temp && !dead) continue; // a save in progress
+        out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : archiveWorth() });
+      }
+      // What a killed restore left in an idle slot's target (its record says a restore began there).
+      for (const { name, record: rec, live } of slots) {
+        if (live || !rec?.restoring) continue;
+        const target = slotDirs(root, name).target;
+        for (const e of (await fs.readdir(target).catch(() => [] as string[])).filter(isRestoreLeftover))
+          out.push({ kind: 'archive', path: join(target, e), lastUsedMs: Date.parse(rec.restoring) || 0, live: false, slot: name, value: 0 });
+      }
+      return out;
+    },
+    async remove(root, c, timeoutMs) {
+      if (c.slot !== undefined) return removeFromSlot(root, c, timeoutMs);
+      return (await removeHostArchive(root, c.path, why(c), timeoutMs)).outcome;
+    },
+  },
   'registry-src': {
     order: 3,
     shared: false,
@@ -172,6 +204,15 @@ const KINDS: Record<Kind, KindRow> = {
     },
   },
 };
+
+/**
+ * PLACEHOLDER for the policy's worth of an archive per byte (policy.ts and value.ts, being
+ * written on branch i34b): until it lands, an archive's worth is unknown, so the guard removes
+ * archives after every idle build whose worth it knows and, among archives, the least recently
+ * used first; a dead one (a save's leftover, an unreadable archive.json) is worth 0 and goes
+ * before any build.
+ */
+const archiveWorth = (): number | undefined => undefined;
 
 /** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
 export const ranked = <C extends Candidate>(c: C): C & Ranked => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });

@@ -232,6 +232,8 @@ export interface WarmthEntry {
   run?: string;
   ms?: number;
   base?: string;
+  /** Which tier the job's start came from (job/tiers.ts StartTier: slot, copy, host-archive, ...). Absent in lines of older versions. */
+  from?: string;
 }
 
 /**

@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, lstatSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ARCHIVE_FORMAT, type ArchiveCandidate, type ArchiveKey, chooseArchive, keyDifferences } from '../model/archive-key.js';
+import { ARCHIVE_FORMAT, type ArchiveCandidate, type ArchiveKey, chooseArchive, chooseByIdentity, keyDifferences } from '../model/archive-key.js';
 import { archiveDir } from '../model/layout.js';
 import { NOT_PROFILE, planArchive, type ProfileListing } from '../model/archive-content.js';
 import { writeAtomic } from '../os/fsutil.js';
 import { removeEscapingLinks } from '../os/copy.js';
+import { type Held, hold, release } from '../os/flock.js';
 import { chooseCompressor, type Compressor, nodeHasZstd, packTar, unpackTar } from './archive-stream.js';
 
 /*
@@ -29,6 +31,13 @@ import { chooseCompressor, type Compressor, nodeHasZstd, packTar, unpackTar } fr
  * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
  * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
  * the nanosecond): cargo's fingerprints compare them.
+ *
+ * Its data file is its lock (os/flock.ts has the rule): a restore holds it shared while it reads
+ * (never waiting: an archive being removed is one that is not there), a save holds its temp
+ * directory's exclusively until the rename, and whatever removes an archive (the guard, the cap,
+ * a closed PR: store/archive-host.ts) takes it exclusively without waiting, so no archive goes
+ * while a restore reads it and no save in progress passes for a leftover. A restore also sets
+ * the directory's mtime: when the archive was last used.
  *
  * An archive restores at any build dir path: cargo keeps dep-info relative to the build dir and
  * rewrites build-script output paths (FIELD-NOTES; __tests__/archive.test.ts restores one slot's
@@ -171,10 +180,7 @@ export function findArchive(root: string, repository: string, domains: string[],
     const c = r.pick as (typeof under)[number];
     return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
   }
-  const others = domains.flatMap((domain) => {
-    const domainDir = dirname(archiveDir(root, repository, domain, key.fallback));
-    return dirsIn(domainDir).flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
-  });
+  const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
   const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
   const newestMeta = newest && readArchiveMeta(newest.dir);
   if (!newestMeta) return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
@@ -183,6 +189,56 @@ export function findArchive(root: string, repository: string, domains: string[],
     found: false,
     why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
   };
+}
+
+/** The archives of a trust domain, under every fallback key, each with its domain. */
+const domainCandidates = (root: string, repository: string, domain: string) => {
+  const domainDir = dirname(archiveDir(root, repository, domain, 'any'));
+  return dirsIn(domainDir).flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
+};
+
+/**
+ * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
+ * hook), among `domains` (its own, then its base's); else why none.
+ */
+export function findArchiveByIdentity(
+  root: string,
+  repository: string,
+  domains: string[],
+  want: Parameters<typeof chooseByIdentity>[1],
+): { found: true; dir: string; domain: string; meta: ArchiveMeta } | { found: false; why: string } {
+  const all = domains.flatMap((d) =>
+    domainCandidates(root, repository, d).flatMap((c) => {
+      const meta = readArchiveMeta(c.dir);
+      return meta ? [{ ...c, parts: meta.key, meta }] : [];
+    }),
+  );
+  const pick = chooseByIdentity(all, want, domains);
+  if (pick) return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
+  if (all.length === 0) return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+  const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+  const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
+  return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
+}
+
+/**
+ * `rustc -vV` of the toolchain that built `buildDir`, as cargo recorded it there
+ * (`.rustc_info.json`, its cache of rustc's answers, rewritten when the rustc changes), else as
+ * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
+ * for the build). Undefined when neither says.
+ */
+export function rustcOf(buildDir: string | undefined, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (buildDir) {
+    try {
+      const info = JSON.parse(readFileSync(join(buildDir, '.rustc_info.json'), 'utf8')) as { outputs?: Record<string, { stdout?: string }> };
+      const vv = Object.values(info.outputs ?? {}).find((o) => /^rustc \S+/.test(o.stdout ?? '') && /\nbinary: rustc\n/.test(o.stdout ?? ''));
+      if (vv?.stdout) return vv.stdout;
+    } catch {
+      // no record (an empty target) or not cargo's: ask rustc
+    }
+  }
+  const r = spawnSync('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
 }
 
 const compressorHere = (wanted?: Compressor): Compressor | undefined =>
@@ -210,12 +266,15 @@ export async function saveArchive(o: SaveOptions): Promise<SaveOutcome> {
   const compressor = compressorHere(o.compressor);
   if (!compressor) return not('no-zstd', "neither a 'zstd' on PATH nor a Node with zstd in zlib (Node 22.15+)");
   const tmp = join(dirname(o.dir), `.${basename(o.dir)}.${randomBytes(4).toString('hex')}.tmp`);
+  let writing: Held | undefined;
   try {
     const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
     const { files, bytes } = filesOf(o.buildDir, plan.include);
     if (plan.include.length === 0) return not('nothing', `no dependency artifacts in ${o.buildDir}`);
     await fs.mkdir(dirname(o.dir), { recursive: true });
     await fs.mkdir(tmp);
+    // Until the rename: a guard meeting this temp directory sees a save in progress, not a leftover.
+    writing = await hold([join(tmp, DATA)]);
     const written = await packTar(o.buildDir, files, join(tmp, DATA), compressor, o.timeoutMs);
     const meta: ArchiveMeta = {
       format: ARCHIVE_FORMAT,
@@ -245,6 +304,8 @@ export async function saveArchive(o: SaveOptions): Promise<SaveOutcome> {
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     return not('failed', `saving the dependency archive of ${o.buildDir} into ${o.dir}: ${(e as Error).message}`);
+  } finally {
+    if (writing) await release(writing);
   }
 }
 
@@ -254,6 +315,8 @@ export interface RestoreOptions {
   /** The build dir to fill: empty, or holding none of the archive's top entries. */
   buildDir: string;
   timeoutMs: number;
+  /** Runs while the archive's read lock is held, before anything is read (a test runs a guard there). */
+  whileHeld?: () => Promise<void>;
 }
 
 /** Restores the archive `dir` into `buildDir`, all or nothing. Never throws. */
@@ -267,6 +330,26 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreOutcome>
     ms: ms(),
   });
   const data = join(o.dir, DATA);
+  if (!existsSync(data)) return not('missing', `no ${DATA} in ${o.dir}`);
+  // Shared, never waited for: held exclusively, the archive is being removed (or still written).
+  const reading = await hold([data], { shared: true }).catch(() => undefined);
+  if (!reading) return not('missing', `${o.dir} is being removed or written by another process`);
+  try {
+    await o.whileHeld?.();
+    return await restoreHeld(o, data, not, ms);
+  } finally {
+    await release(reading);
+  }
+}
+
+/** The restore under the archive's read lock. */
+async function restoreHeld(
+  o: RestoreOptions,
+  data: string,
+  not: (reason: Exclude<RestoreOutcome, { restored: true }>['reason'], detail: string) => RestoreOutcome,
+  ms: () => number,
+): Promise<RestoreOutcome> {
+  // Removed between the look and the lock: the lock is then on a file in the trash.
   const size = (await fs.stat(data).catch(() => undefined))?.size;
   if (size === undefined) return not('missing', `no ${DATA} in ${o.dir}`);
   const meta = readArchiveMeta(o.dir);
@@ -302,6 +385,9 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreOutcome>
       await fs.rename(join(tmp, e), join(o.buildDir, e));
       moved.push(e);
     }
+    // When it was last used, for whoever weighs it (store/archive-host.ts); not ours to set: no matter.
+    const now = new Date();
+    await fs.utimes(o.dir, now, now).catch(() => undefined);
     return { restored: true, meta, entries, ms: ms() };
   } catch (e) {
     // Put back what had moved: the build dir holds all of the archive or none of it.
