@@ -12,12 +12,14 @@ import { removeScratch } from './helpers/scratch.js';
 import { compiled } from './helpers/workspace.js';
 import { serveRegistry } from '../scripts/lib/registry.mjs';
 import { ensurePackages, makeRealWorkspace, packRegistry } from '../scripts/lib/real-crates.mjs';
-import { ARCHIVE_FORMAT, type ArchiveKey, archiveKey, keyDifferences } from '../src/model/archive-key.js';
+import { ARCHIVE_FORMAT, type ArchiveKey, keyDifferences } from '../src/model/archive-key.js';
 import { archiveDir, slotDirs } from '../src/model/layout.js';
-import { DATA, META, hostFacts, readArchiveMeta, restoreArchive, saveArchive } from '../src/store/archive.js';
-import { type FleetStore, fleetLine, findInTiers, openFleetStore } from '../src/store/fleet-store.js';
+import { DATA, META, readArchiveMeta } from '../src/store/archive.js';
+import { type FleetStore, fleetLine, openFleetStore } from '../src/store/fleet-store.js';
+import { type KeyContext, restoreTier, saveTier } from '../src/job/tiers.js';
+import { currentIdentity } from '../src/model/identity.js';
+import type { Log } from '../src/os/log.js';
 import { callWorker } from '../src/store/fleet-worker.js';
-import { lockDependencies } from '../src/store/lockfile.js';
 import { unitsSince } from '../src/pool/warmth.js';
 
 /*
@@ -26,11 +28,13 @@ import { unitsSince } from '../src/pool/warmth.js';
  * against the stand-in of its protocols (helpers/cache-server.ts: v2 twirp and blob as GitHub.com
  * speaks it, v1 as GHES and the Forgejo and Gitea runners' cache servers do).
  *
- * First, across hosts on real cargo: a build on one host, its dependency archive saved in that
- * host's tier and sent to the store; a job on a second host (a second root at the same path,
- * each host's view made with a mount namespace, as the cross-host compile-cache test does) finds
- * nothing in its own tier, fetches the archive into it, restores it and builds after a one-line
- * change with no dependency unit rebuilt. Then, on archives of random bytes (what is checked is
+ * First, across hosts on real cargo, through the job's own restore and save points (job/tiers.ts
+ * restoreTier, saveTier): a build on one host, its end saving the dependency archive in that
+ * host's tier and sending it to the store; a PR's job on a second host (a second root at the same
+ * path, each host's view made with a mount namespace, as the cross-host compile-cache test does)
+ * finds nothing in its own tier, fetches its base's archive into it, restores it and builds after a
+ * one-line change with no dependency unit rebuilt; a store that fails there is a warning and a
+ * cold start. Then, on archives of random bytes (what is checked is
  * the store, not cargo): trust domains and the service's scoping, entries another uid could have
  * written, altered data, races, and every fault a store has: each a warning and a cold start.
  */
@@ -54,7 +58,6 @@ let scratch: string;
 let server: Awaited<ReturnType<typeof serveRegistry>>;
 let service: FakeCacheService;
 let ws: string;
-let lock: string;
 
 beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-fleet-'));
@@ -64,7 +67,6 @@ beforeAll(async () => {
   server = await serveRegistry(join(scratch, 'registry'));
   ws = makeRealWorkspace(join(scratch, 'ws'), server.url, { deps: DEPS, main: MAIN(0) });
   await run('cargo', ['generate-lockfile'], { cwd: ws, env: { ...process.env, CARGO_HOME: join(scratch, 'lock-home') } });
-  lock = await fs.readFile(join(ws, 'Cargo.lock'), 'utf8');
 }, 10 * MIN);
 afterAll(async () => {
   await service?.close();
@@ -93,7 +95,7 @@ const cacheEnv = (write: string, read: string[] = [], protocol: 'v1' | 'v2' = 'v
   return env;
 };
 
-describe('a second host restores what the first saved, through each store, on real cargo', () => {
+describe("a second host restores what the first saved, through each store, at the job's own restore and save points", () => {
   const view = () => join(scratch, 'view');
   /** Runs `cmd` as a job of the host whose root is `hostRoot`: that root at the view's path, as every host has its root. */
   const onHost = (hostRoot: string, cmd: string[], env: Record<string, string>) =>
@@ -105,73 +107,139 @@ describe('a second host restores what the first saved, through each store, on re
         maxBuffer: 16 << 20,
       },
     );
-  let key: ArchiveKey;
-  let saved: string;
   const home = () => join(view(), 'homes', 'u0');
+  const cap = { kind: 'share', percent: 50 } as const;
+  const ident = (ref: string, event: string, base?: string) =>
+    currentIdentity({
+      GITHUB_REPOSITORY: 'acme/w',
+      GITHUB_WORKFLOW: 'ci',
+      GITHUB_JOB: 'test',
+      GITHUB_REF: ref,
+      GITHUB_EVENT_NAME: event,
+      GITHUB_BASE_REF: base,
+    });
+  /** What both hosts' jobs know of their key: the same workspace, toolchain, CARGO_HOME string and view. */
+  const context = (): KeyContext => ({
+    identity: ident('refs/heads/main', 'push'),
+    env: { ...process.env },
+    cargoHome: home(),
+    view: 'host',
+    search: { workingDirectory: ws },
+  });
+  const lines: { warning: boolean; text: string }[] = [];
+  const log: Log = {
+    info: (m) => void lines.push({ warning: false, text: m }),
+    warning: (m) => void lines.push({ warning: true, text: m }),
+    debug: () => undefined,
+    group: (_n, fn) => fn(),
+  };
+  const stores: Record<'directory' | 'v1' | 'v2', FleetStore> = {} as never;
+  const services: FakeCacheService[] = [];
 
   beforeAll(async () => {
     await fs.mkdir(view(), { recursive: true });
     const a = join(scratch, 'host-a');
     await fs.mkdir(a, { recursive: true });
-    // Host A builds in its slot s000 and saves the archive in its host tier.
+    // A service of its own for each protocol: one service holds one entry per key and version.
+    for (const p of ['v1', 'v2'] as const) {
+      const svc = await fakeCacheService();
+      services.push(svc);
+      stores[p] = store({ kind: 'actions-cache' }, cacheEnv('refs/heads/main', [], p, svc));
+    }
+    stores.directory = store({ kind: 'directory', path: await sharedMount('shared-cross') });
+    // Host A's job on main builds in its slot s000; its end saves the archive in its host tier and sends it to the shared directory.
+    const startedAt = new Date(Date.now() - 1000).toISOString();
     const r = await onHost(a, ['cargo', 'build', '--locked'], { CARGO_HOME: home(), CARGO_TARGET_DIR: slotDirs(view(), 's000').target });
     expect(compiled(r.stderr)).toEqual(expect.arrayContaining(['serde', 'serde_derive', 'typenum', 'anyhow', 'app']));
-    key = archiveKey({
-      repository: 'acme/w',
-      workflow: 'ci',
-      job: 'test',
-      jobKey: '',
-      rustc: 'rustc 1.95.0 (test)',
-      lockedDependencies: lockDependencies(lock).external,
-      env: {},
-      host: hostFacts(),
-      cargoHome: home(),
-      view: 'host',
+    const saved = await saveTier({
+      root: a,
+      me: ident('refs/heads/main', 'push'),
+      cap,
+      layout: 'slot',
+      buildDir: slotDirs(a, 's000').target,
+      startedAt,
+      builtElsewhere: false,
+      context: context(),
+      timeoutMs: 5 * MIN,
+      log,
+      fleet: stores.directory,
     });
-    saved = archiveDir(a, 'acme/w', 'ref-main', key.fallback, key.exact);
-    const s = await saveArchive({ buildDir: slotDirs(a, 's000').target, dir: saved, key, local: lockDependencies(lock).local, timeoutMs: 5 * MIN });
-    if (!s.saved) throw new Error(`not saved: ${s.detail}`);
+    expect([saved.outcome, saved.fleet]).toEqual(['saved', expect.stringMatching(/^the shared directory .*: sent the dependency archive/)]);
+    // The same archive to the service, as the post step of an action sends it.
+    for (const p of ['v1', 'v2'] as const)
+      expect(await stores[p].put({ root: a, repository: 'acme/w', domain: 'ref-main', key: keyOfSaved(saved.archive!), dir: saved.archive! })).toMatchObject({
+        put: true,
+      });
   }, 10 * MIN);
+  afterAll(async () => {
+    for (const s of services) await s.close();
+  });
 
   test.each<[string, 'directory' | 'v1' | 'v2']>([
     ['the shared directory', 'directory'],
     ['the Actions cache service (v2, as GitHub.com)', 'v2'],
     ['the Actions cache service (v1, as GHES, Forgejo and Gitea)', 'v1'],
-  ])('%s', async (_name, kind) => {
-    // A service of its own for each protocol: one service holds one entry per key and version.
-    const svc = kind === 'directory' ? undefined : await fakeCacheService();
-    const fleet = svc
-      ? store({ kind: 'actions-cache' }, cacheEnv('refs/heads/main', [], kind as 'v1' | 'v2', svc))
-      : store({ kind: 'directory', path: await sharedMount('shared-cross') });
-    const a = join(scratch, 'host-a');
-    const put = await fleet.put({ root: a, repository: 'acme/w', domain: 'ref-main', key: key as ArchiveKey & { exact: string }, dir: saved });
-    expect(put).toMatchObject({ put: true, bytes: readArchiveMeta(saved)!.bytes });
-    // Sent once: a second host's end finds it there and sends nothing.
-    expect(await fleet.put({ root: a, repository: 'acme/w', domain: 'ref-main', key: key as ArchiveKey & { exact: string }, dir: saved })).toMatchObject({
-      put: false,
-      reason: 'exists',
-    });
-
+  ])("%s: a PR on host B, its host tier empty, restores its base branch's archive and rebuilds no dependency", async (_name, kind) => {
     // Host B: its own root at the same path, nothing in its host tier; its job holds slot s001 (another path than A's build).
     const b = join(scratch, `host-b-${kind}`);
     await fs.mkdir(b, { recursive: true });
-    const found = await findInTiers({ root: b, repository: 'acme/w', domains: ['pr-9', 'ref-main'], key }, fleet);
-    if (!found.found) throw new Error(`not found: ${JSON.stringify(found)}`);
-    expect([found.tier, found.how, found.domain]).toEqual(['fleet', 'exact', 'ref-main']);
-    expect(found.dir).toBe(archiveDir(b, 'acme/w', 'ref-main', key.fallback, key.exact)); // in B's host tier now
-    expect((await findInTiers({ root: b, repository: 'acme/w', domains: ['pr-9', 'ref-main'], key }, fleet)).found && 'host').toBe('host');
+    const me = ident('refs/pull/9/merge', 'pull_request', 'main');
     const target = slotDirs(b, 's001').target;
-    const r = await restoreArchive({ dir: found.dir, buildDir: target, timeoutMs: 5 * MIN });
-    if (!r.restored) throw new Error(`not restored: ${r.detail}`);
+    await fs.mkdir(target, { recursive: true });
+    const restore = (buildDir: string) =>
+      restoreTier({ root: b, me, cap, buildDir, by: 'key', context: context(), timeoutMs: 5 * MIN, log, mark: async () => undefined, fleet: stores[kind] });
+    const t = await restore(target);
+    expect([t.tier, t.outcome, t.how, t.domain]).toEqual(['fleet', 'restored', 'exact', 'ref-main']);
+    expect(t.archive).toMatch(new RegExp(`^${b}/archives/`)); // in B's host tier now
+    // The next start on B finds it in its host tier: the fleet store is not asked.
+    const again = join(scratch, `again-${kind}`);
+    await fs.mkdir(again);
+    expect((await restore(again)).tier).toBe('host');
     await fs.writeFile(join(ws, 'src', 'main.rs'), MAIN(Date.now() % 1000)); // a one-line change
     const startedAt = new Date().toISOString();
     const built = await onHost(b, ['cargo', 'build', '--locked'], { CARGO_HOME: home(), CARGO_TARGET_DIR: slotDirs(view(), 's001').target });
     expect(compiled(built.stderr)).toEqual(['app']);
     expect(unitsSince(target, startedAt).builtCrates).toEqual(['app']);
     expect((await fs.readdir(join(b, 'archives'))).filter((n) => n.startsWith('.'))).toEqual([]); // no staging left
-    await svc?.close();
+  });
+
+  test('a store that fails: a warning, and the start goes on cold with an empty build dir', async () => {
+    const svc = await fakeCacheService();
+    services.push(svc);
+    svc.fault('all', { kind: 'status', status: 503 });
+    const b = join(scratch, 'host-b-down');
+    const target = slotDirs(b, 's001').target;
+    await fs.mkdir(target, { recursive: true });
+    const from = lines.length;
+    const t = await restoreTier({
+      root: b,
+      me: ident('refs/heads/main', 'push'),
+      cap,
+      buildDir: target,
+      by: 'key',
+      context: context(),
+      timeoutMs: MIN,
+      log,
+      mark: async () => undefined,
+      fleet: store({ kind: 'actions-cache' }, cacheEnv('refs/heads/main', [], 'v2', svc)),
+    });
+    expect([t.tier, t.outcome]).toEqual(['host', 'missed']);
+    expect(t.why).toMatch(/the Actions cache service: /);
+    expect(
+      lines
+        .slice(from)
+        .filter((l) => l.warning)
+        .map((l) => l.text),
+    ).toEqual([expect.stringMatching(/^the Actions cache service: .*This job starts without it\.$/)]);
+    expect(await fs.readdir(target)).toEqual([]);
   });
 });
+
+/** The key of an archive the host tier holds, as its archive.json names it. */
+function keyOfSaved(dir: string): ArchiveKey & { exact: string } {
+  const m = readArchiveMeta(dir)!;
+  return { exact: m.exact, fallback: m.fallback, parts: m.key };
+}
 
 /** An archive of random bytes in a host tier, as saveArchive leaves one (what a store checks is the same). */
 async function fakeArchive(root: string, domain: string, key: ArchiveKey & { exact: string }, bytes = 200_000): Promise<string> {

@@ -172,6 +172,9 @@ export function chooseArchive(candidates: ArchiveCandidate[], want: ArchiveKey):
 /** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
 export const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome'] as const;
 
+/** What a start that knows only who it is (the runner's hook) looks an archive up by. */
+export type IdentityParts = Pick<Record<string, string>, (typeof IDENTITY_PARTS)[number]>;
+
 /**
  * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
  * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
@@ -182,7 +185,7 @@ export const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key',
  */
 export function chooseByIdentity<C extends ArchiveCandidate & { domain: string; parts: Record<string, string> }>(
   candidates: C[],
-  want: Pick<Record<string, string>, (typeof IDENTITY_PARTS)[number]>,
+  want: IdentityParts,
   domains: string[],
 ): C | undefined {
   for (const d of domains) {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { type ArchiveKey } from '../model/archive-key.js';
+import { type ArchiveKey, type IdentityParts } from '../model/archive-key.js';
 import { type EntryStat, type FleetReason, partsForFleet, untrustedEntry } from '../model/archive-store.js';
 import { archiveDir } from '../model/layout.js';
 import { fleetStoreMapsUid, fleetStoreNotMounted } from '../model/messages.js';
-import { DATA, META, findArchive, listArchives } from './archive.js';
+import { DATA, META, findArchive, findArchiveByIdentity, listArchives } from './archive.js';
 import { copyArchive } from './archive-copy.js';
 
 /*
@@ -70,7 +70,9 @@ export interface DirFetchRequest {
   root: string;
   repository: string;
   domains: string[];
-  key: ArchiveKey;
+  /** The start's whole key; or, for a start that knows only who it is (the runner's hook), its identity: the job's newest archive. */
+  key?: ArchiveKey;
+  identity?: IdentityParts;
 }
 
 /** Finds the archive a start may restore in the store and copies it into the host tier. Never throws. */
@@ -79,7 +81,11 @@ export async function fetchFromDir(q: DirFetchRequest): Promise<DirFetch> {
     const missing = await storeThere(q.store);
     if (missing) return { fetched: false, reason: 'unavailable', detail: missing };
     const base = uidPart(q.store, q.uid);
-    const found = findArchive(base, q.repository, q.domains, q.key);
+    const found = q.key
+      ? findArchive(base, q.repository, q.domains, q.key)
+      : q.identity
+        ? { ...findArchiveByIdentity(base, q.repository, q.domains, q.identity), how: 'fallback' as const }
+        : { found: false as const, why: 'no dependency archive asked for' };
     if (!found.found) return { fetched: false, reason: 'missing', detail: found.why.replace(/^no dependency archive/, 'no dependency archive in the store') };
     const why = untrustedEntry(await chain(base, found.dir), q.uid);
     if (why) return { fetched: false, reason: 'refused', detail: `${why}: another user could have written it; not restored` };

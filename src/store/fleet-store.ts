@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { ArchiveKey } from '../model/archive-key.js';
+import type { ArchiveKey, IdentityParts } from '../model/archive-key.js';
 import {
   type ArchiveStore,
   type FleetReason,
@@ -15,14 +15,14 @@ import {
 import { archiveDir, fleetStaging } from '../model/layout.js';
 import { actionsCacheNeedsToken } from '../model/messages.js';
 import { myUid } from '../os/proc.js';
-import { type ArchiveMeta, type Found, findArchive, readArchiveMeta } from './archive.js';
+import { readArchiveMeta } from './archive.js';
 import { copyArchive } from './archive-copy.js';
 import { type WorkerNotes, callWorker } from './fleet-worker.js';
 
 /*
  * The fleet tier: dependency archives in a store every host of a fleet reaches, behind the host
  * tier (store/archive.ts). A start reads the fleet tier only where its host has nothing
- * (findInTiers), and what it fetches lands in the host tier first, so the next start on this
+ * (job/tiers.ts restoreTier), and what it fetches lands in the host tier first, so the next start on this
  * host finds it there; an end that saved an archive on the host sends it on (put). Two stores,
  * one interface, every call in a worker process bounded in time (store/fleet-worker.ts):
  *
@@ -54,7 +54,9 @@ export interface FleetQuery {
   repository: string;
   /** The trust domains whose archives the start may restore: its own, then its base's (as for the host tier). */
   domains: string[];
-  key: ArchiveKey;
+  /** The start's whole key; or, where it knows only who it is (the runner's hook), its identity: a shared directory finds the job's newest archive by it. */
+  key?: ArchiveKey;
+  identity?: IdentityParts;
   bounds?: Partial<typeof FLEET_BOUNDS>;
 }
 
@@ -125,7 +127,7 @@ function directoryStore(path: string): FleetStore {
     async fetch(q) {
       const t0 = performance.now();
       const r = await callWorker(
-        { op: 'dir-fetch', store: path, uid: myUid(), root: q.root, repository: q.repository, domains: q.domains, key: q.key },
+        { op: 'dir-fetch', store: path, uid: myUid(), root: q.root, repository: q.repository, domains: q.domains, key: q.key, identity: q.identity },
         { timeoutMs: bound(q.bounds, 'fetchMs') },
       );
       if (!r.ok) return { fetched: false, ...workerFault(r), ms: since(t0) };
@@ -185,7 +187,9 @@ function actionsCacheStore(env: Record<string, string | undefined>): FleetStore 
     async fetch(q) {
       const t0 = performance.now();
       const not = (reason: FleetReason, detail: string): FleetFetch => ({ fetched: false, reason, detail, ms: since(t0) });
-      const { primary, restoreKeys } = cacheKeysFor(q.domains, q.key);
+      if (!q.key) return not('unavailable', 'a start that knows only who it is names no cache entry');
+      const key = q.key;
+      const { primary, restoreKeys } = cacheKeysFor(q.domains, key);
       const s = await stage(q.root).catch((e: Error) => e);
       if (s instanceof Error) return not('error', `making a staging directory under ${q.root}: ${s.message}`);
       try {
@@ -203,7 +207,7 @@ function actionsCacheStore(env: Record<string, string | undefined>): FleetStore 
             ? not(fault.reason, fault.detail)
             : not('missing', `no entry for ${q.domains.join(' or ')} under ${primary.replace(/\/[0-9a-f]{32}$/, '/...')}`);
         }
-        const entry = parseCacheKey(matched, q.domains, q.key);
+        const entry = parseCacheKey(matched, q.domains, key);
         if (!entry) return not('refused', `the service matched ${matched}, which is not one of the keys asked for: not restored`);
         // Then exactly that entry: what the lookup found, nothing a later save under a restore key put there meanwhile.
         const got = await callWorker(
@@ -260,25 +264,6 @@ function actionsCacheStore(env: Record<string, string | undefined>): FleetStore 
       }
     },
   };
-}
-
-/** Where a start's archive comes from: the host tier, the fleet tier, or neither and why for each. */
-export type TierFound =
-  | { found: true; tier: 'host' | 'fleet'; dir: string; how: 'exact' | 'fallback'; domain: string; meta: ArchiveMeta; fetch?: FleetFetch }
-  | { found: false; host: string; fleet?: FleetFetch };
-
-/**
- * The archive a start restores: the host tier's (findArchive) if it has one, else the fleet
- * store's, brought into the host tier; else why each missed. Never throws.
- */
-export async function findInTiers(q: FleetQuery, fleet: FleetStore | undefined): Promise<TierFound> {
-  const host: Found = findArchive(q.root, q.repository, q.domains, q.key);
-  if (host.found) return { found: true, tier: 'host', dir: host.dir, how: host.how, domain: host.domain, meta: host.meta };
-  if (!fleet) return { found: false, host: host.why };
-  const f = await fleet.fetch(q);
-  const meta = f.fetched ? readArchiveMeta(f.dir) : undefined;
-  if (f.fetched && meta) return { found: true, tier: 'fleet', dir: f.dir, how: f.how, domain: f.domain, meta, fetch: f };
-  return { found: false, host: host.why, fleet: f };
 }
 
 /** Pure: a fetch's or a put's outcome as one line of a job's log, and whether it is a warning. */
