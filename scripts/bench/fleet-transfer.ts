@@ -20,7 +20,7 @@ import { ARCHIVE_FORMAT, type ArchiveKey } from '../../src/model/archive-key.js'
 import { archiveDir } from '../../src/model/layout.js';
 import { DATA, META } from '../../src/store/archive.js';
 import { type FleetStore, openFleetStore } from '../../src/store/fleet-store.js';
-import { type Row, median, note, spread, time } from './kit.js';
+import { type Row, median, note, ratio, spread, time } from './kit.js';
 
 const GIB = 2 ** 30;
 const perGiB = (ms: number, bytes: number) => Math.round((ms * GIB) / bytes);
@@ -99,8 +99,14 @@ export async function fleetTransferSection(o: { scratch: string; rows: Row[]; qu
         putMsPerGiB: perGiB(median(puts), bytes),
         fetchMsPerGiB: perGiB(median(fetches), bytes),
       };
-      o.rows.push(['11f', `${name}: put of a ${(bytes / 2 ** 20).toFixed(0)} MiB archive (loopback)`, spread(puts), `cp ${spread(cps)}`, '']);
-      o.rows.push(['11f', `${name}: fetch into an empty host tier (loopback)`, spread(fetches), `cp ${spread(cps)}`, '']);
+      o.rows.push([
+        '11f',
+        `${name}: put of a ${(bytes / 2 ** 20).toFixed(0)} MiB archive (loopback)`,
+        spread(puts),
+        `cp ${spread(cps)}`,
+        ratio(median(puts), median(cps)),
+      ]);
+      o.rows.push(['11f', `${name}: fetch into an empty host tier (loopback)`, spread(fetches), `cp ${spread(cps)}`, ratio(median(fetches), median(cps))]);
     }
     if (o.quick) return;
     const result = {
@@ -108,8 +114,9 @@ export async function fleetTransferSection(o: { scratch: string; rows: Row[]; qu
       what:
         'One dependency archive put to and fetched from each fleet store on one machine: loopback (127.0.0.1 for the ' +
         "Actions cache service's stand-in, a local directory for the shared one), so the fixed costs of each store's client, " +
-        "copies and checksums, with no network link's bandwidth: add the link's time per GiB for a real fleet. Medians of 'reps'.",
-      machine: `${cpus().length} x ${cpus()[0]?.model?.trim()}`,
+        "copies and checksums, with no network link's bandwidth: add the link's time per GiB for a real fleet. Each call starts the store's worker process from the TypeScript sources " +
+        "(dist/fleet-worker starts faster); see 'load' for how busy the machine was. Medians of 'reps'.",
+      machine: `${cpus().length} x ${cpus()[0]?.model?.trim()}, node ${process.version}`,
       load: { min: Math.min(...load), max: Math.max(...load) },
       reps,
       archiveBytes: bytes,
