@@ -114,8 +114,9 @@ export async function fleetTransferSection(o: { scratch: string; rows: Row[]; qu
       what:
         'One dependency archive put to and fetched from each fleet store on one machine: loopback (127.0.0.1 for the ' +
         "Actions cache service's stand-in, a local directory for the shared one), so the fixed costs of each store's client, " +
-        "copies and checksums, with no network link's bandwidth: add the link's time per GiB for a real fleet. Each call starts the store's worker process from the TypeScript sources " +
-        "(dist/fleet-worker starts faster); see 'load' for how busy the machine was. Medians of 'reps'.",
+        "copies and checksums, with no network link's bandwidth: add the link's time per GiB for a real fleet. " +
+        "Each call starts the store's worker process from the TypeScript sources (dist/fleet-worker starts faster); " +
+        "see 'load' for how busy the machine was. Medians of 'reps'.",
       machine: `${cpus().length} x ${cpus()[0]?.model?.trim()}, node ${process.version}`,
       load: { min: Math.min(...load), max: Math.max(...load) },
       reps,
