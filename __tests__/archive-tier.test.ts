@@ -214,6 +214,48 @@ describe('what a key keeps apart, at the restore point', () => {
     expect((await restoreWith({}, 'same')).t.outcome).toBe('restored');
   });
 
+  test('an altered archive (its size kept, one byte flipped) is refused with a warning and removed; nothing is left in the build dir', async () => {
+    const r3 = join(scratch, 'root-altered');
+    const target = join(scratch, 'keys-build', 'target');
+    const s = await saveTier({
+      root: r3,
+      me: me(),
+      cap: { kind: 'share', percent: 50 },
+      layout: 'slot',
+      buildDir: target,
+      startedAt: new Date(0).toISOString(),
+      builtElsewhere: false,
+      context,
+      timeoutMs: 5 * MIN,
+    });
+    expect(s.outcome).toBe('saved');
+    const [a] = await archivesOf(r3);
+    const data = join(a.dir, DATA);
+    const bytes = await fs.readFile(data);
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] ^= 0xff;
+    await fs.writeFile(data, bytes);
+    const warnings: string[] = [];
+    const buildDir = join(scratch, 'keys-restore', 'altered');
+    const t = await restoreTier({
+      root: r3,
+      me: me(),
+      cap: { kind: 'share', percent: 50 },
+      buildDir,
+      by: 'key',
+      context,
+      timeoutMs: MIN,
+      log: { ...log, warning: (m) => void warnings.push(m) },
+      mark: async () => undefined,
+    });
+    expect(t.outcome).toBe('refused');
+    expect(warnings).toEqual([expect.stringMatching(/^The dependency archive .* was refused \(altered\).*It was removed; this job builds without it/)]);
+    expect(await fs.readdir(buildDir).catch(() => [] as string[])).toEqual([]);
+    expect(existsSync(a.dir)).toBe(false);
+    const events = parseEvents(await fs.readFile(join(r3, 'events.jsonl'), 'utf8'));
+    expect(events.filter((e) => e.event === 'archive' && e.op === 'restore').map((e) => (e.event === 'archive' ? e.result : ''))).toEqual(['refused']);
+  });
+
   test('two jobs saving one key at once leave one whole archive', async () => {
     const r2 = join(scratch, 'root-race');
     const target = join(scratch, 'keys-build', 'target');
