@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 563:
+/***/ 536:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -324,6 +324,25 @@ function chooseArchive(candidates, want) {
     const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
     return newest ? { pick: newest, how: 'fallback' } : undefined;
 }
+/** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
+const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome'];
+/**
+ * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
+ * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
+ * the newest archive of the job itself, the same repository, workflow, job and `key`, made for the
+ * same CARGO_HOME string on this architecture, in the first of `domains` (its own trust domain,
+ * then its base's) that has one. Cargo checks every unit it restores, so an archive of an older
+ * lock or toolchain costs its restore and the units cargo rebuilds, never a wrong build.
+ */
+function chooseByIdentity(candidates, want, domains) {
+    for (const d of domains) {
+        const mine = candidates.filter((c) => c.domain === d && IDENTITY_PARTS.every((p) => c.parts[p] === want[p]));
+        const newest = mine.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+        if (newest)
+            return newest;
+    }
+    return undefined;
+}
 
 ;// CONCATENATED MODULE: ./src/model/archive-store.ts
 
@@ -445,6 +464,7 @@ const isFleetFault = (r) => r === 'refused' || r === 'error' || r === 'timeout';
  *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
  *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/homes/u<uid>-verified/          what of that home was verified, and when (store/home-sources.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
@@ -526,6 +546,9 @@ function jobDirs(root, id) {
 }
 /** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
 const sharedHome = (root, uid) => join(root, 'homes', `u${uid}`);
+/** Beside that home, not in it: the record of its verified sources (store/home-sources.ts). */
+const verifiedName = (uid) => `u${uid}-verified`;
+const sourcesRecord = (root, uid) => join(root, 'homes', verifiedName(uid), 'sources.json');
 const SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
@@ -563,6 +586,30 @@ const notOurVariable = (name, where, near) => near
 const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
 /** A line of a runner's .env without '=' (variables.ts). */
 const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+/** A shared CARGO_HOME's sources changed since they were verified: repaired at a start or an end (job/shared-home.ts). */
+const sourcesRepaired = (home, crate, paths) => `CARGO_HOME ${home}: the sources of ${crate} were changed since they were verified (${paths}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`;
+/** The start could not check the shared CARGO_HOME: the job builds with a private one in its slot (job/shared-home.ts). */
+const privateHomeAfterAll = (reason, home) => `CARGO_HOME: ${reason}; this job builds with ${home} (registry crates compile again here, and compile-cache keys differ).`;
+/** What a `same-job` slot is, in the log's and the summary's slot line (choose.ts TIER_TEXT). */
+const SAME_JOB_TIER = 'this job under another PR or branch (emptied; a path sccache knows)';
+/** The slot holding this job's warm build is leased by an earlier run worth waiting for (lease.ts). */
+const waitingForOwnBuild = (slot, why, seconds) => `Slot ${slot} holds this job's warm build and is still leased by an earlier run (${why}); waiting up to ${seconds} s for it.`;
+/** The same, when waiting cannot pay (lease.ts). */
+const notWaitingForOwnBuild = (slot, why) => `Slot ${slot} holds this job's warm build but is leased by an earlier run: ${why}, so waiting cannot pay; taking the next-best slot now.`;
+/** A slot without a lease where cargo still holds its locks: passed over (lease.ts). */
+const cargoStillInSlot = (slot) => `Slot ${slot} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`;
+/** A slot holding a container job's files the completed hook could not give back: passed over (lease.ts). */
+const containerFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} from a container job's build (seen at ${o.seenAt}) that were never handed back to uid ${o.me} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`;
+/** A slot holding another uid's files below its directories, from a `docker run` step: passed over (lease.ts). */
+const stepFilesInSlot = (o) => `Slot ${o.slot} holds files of ${o.files} where cargo of uid ${o.me} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`;
+/** A slot holding a root container job's files, its post step never run: passed over (lease.ts). */
+const rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} that were never handed back to uid ${o.me} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`;
+/** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
+const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
+/** The guard removed all it may and the disk is still over its threshold (guard.ts). */
+const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}.`;
+/** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
+const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
 /** The shared directory of `archive-store` is not there: never created, so an unmounted mount point does not fill the host's disk (fleet-dir.ts). */
 const fleetStoreNotMounted = (store, why) => `${store} cannot be read (${why}): is the shared filesystem mounted? A missing store is never created, so that an unmounted mount point does not fill this host's disk`;
 /** The share maps this job's uid to another (NFS's root squashing): what it wrote there, its jobs would refuse (fleet-dir.ts). */
@@ -773,6 +820,8 @@ const lstatIfPresent = (path) => ifPresent(path, () => fs.lstat(path), { notADir
 const readTextIfPresent = (path, o) => ifPresent(path, () => fs.readFile(path, 'utf8'), o);
 /** A file's bytes; undefined when it is not there. */
 const readBytesIfPresent = (path) => ifPresent(path, () => fs.readFile(path));
+/** Whether a real directory is at a path (a link to one is not); false when nothing is. */
+const isDirAt = async (path) => (await lstatIfPresent(path))?.isDirectory() ?? false;
 
 ;// CONCATENATED MODULE: ./src/os/copy.ts
 
@@ -809,6 +858,7 @@ async function copy_removeEscapingLinks(dir) {
             if (e.isDirectory())
                 await walk(p);
             else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
                 const to = resolve(dirname(p), await fs.readlink(p).catch(() => '/'));
                 if (to !== dir && !to.startsWith(dir + sep)) {
                     await fs.unlink(p).catch(() => undefined);
@@ -819,6 +869,190 @@ async function copy_removeEscapingLinks(dir) {
     };
     await walk(dir);
     return removed;
+}
+
+;// CONCATENATED MODULE: ./src/os/flock.ts
+
+
+/*
+ * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
+ *
+ * Invariant: a lock is held exactly while some process holding its file descriptor lives.
+ * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
+ * state on disk can claim a lock that nobody holds. Locks work across containers that share
+ * the files on one kernel (bind mounts); they are not reliable on NFS.
+ *
+ * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
+ * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
+ * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/dependencies.ts), and  (30 s at a
+ *                                       while it repairs, extracts or records    job's end)
+ *                                       the shared home's sources
+ *                                       (store/home-sources.ts)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (host/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *   <archive>/archive.tar.zst           a restore of that dependency archive     shared     never: held
+ *     (store/archive.ts)                while it reads (store/archive.ts)                  exclusively, it is
+ *                                                                                          being removed: a miss
+ *   the same, in a save's temp          the save writing it, until its rename    exclusive  never (a new file)
+ *     directory (`.<exact>.<rand>.tmp`)
+ *   <archive>/archive.tar.zst           whatever removes an archive: the guard,  exclusive  never (-n): a busy
+ *                                       the host tier's cap, a closed PR                   one is being read
+ *                                       (store/archive-host.ts), and the probe              (or written) and is
+ *                                       telling a save in progress from what a             skipped
+ *                                       killed save left
+ *
+ * An archive's lock is its own data file, not a file under locks/: it lives and goes with the
+ * archive, so none accumulate. Its remover holds it while it renames the archive into the trash;
+ * a restore that opened the file before that rename and locks it after finds the path gone, and
+ * restores nothing (store/archive.ts checks the path again under its lock). Neither side waits.
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
+ */
+const BUSY = 75;
+/** Holds the body until its stdin closes: our own process dying releases the locks too. */
+const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
+function flockArgs(paths, o, tail) {
+    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
+    const kind = o.shared ? ['-s'] : ['-x'];
+    const args = [];
+    paths.forEach((p, i) => {
+        if (i > 0)
+            args.push('flock');
+        args.push(...kind, ...mode, '-E', String(BUSY), p);
+    });
+    return [...args, ...tail];
+}
+/**
+ * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
+ * Resolves to undefined when one of them is busy.
+ */
+function flock_hold(paths, o = {}) {
+    if (paths.length === 0)
+        throw new Error('hold: no lock paths');
+    const body = o.body ?? UNTIL_STDIN_CLOSES;
+    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
+    return new Promise((resolvePromise, reject) => {
+        const child = spawn('flock', args, {
+            detached: o.detached ?? false,
+            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            env: o.env ?? process.env,
+        });
+        let out = '';
+        let err = '';
+        let settled = false;
+        const settle = (v, e) => {
+            if (settled)
+                return;
+            settled = true;
+            if (e)
+                reject(e);
+            else
+                resolvePromise(v);
+        };
+        child.stdout.on('data', (d) => {
+            out += d.toString();
+            if (out.startsWith('locked'))
+                settle({ pid: child.pid, child });
+        });
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+        child.on('exit', (code, signal) => {
+            if (code === BUSY)
+                return settle(undefined);
+            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+        });
+    });
+}
+/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
+function flock_release(h) {
+    return new Promise((res) => {
+        if (h.child.exitCode !== null || h.child.signalCode !== null)
+            return res();
+        h.child.once('exit', () => res());
+        h.child.stdin?.end();
+    });
+}
+/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
+function detach(h) {
+    h.child.stdout?.destroy();
+    h.child.stderr?.destroy();
+    h.child.removeAllListeners();
+    h.child.unref();
+}
+/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
+function allFree(paths, shared = false) {
+    paths = paths.filter((p) => existsSync(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return true;
+    const r = spawnSync('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
+    if (r.error)
+        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+    return r.status === 0;
+}
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
+    try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
+    }
+    catch {
+        return false; // already gone
+    }
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
+    try {
+        process.kill(-pid, 'SIGTERM');
+    }
+    catch {
+        try {
+            process.kill(pid, 'SIGTERM');
+        }
+        catch {
+            return false;
+        }
+    }
+    return true;
 }
 
 // EXTERNAL MODULE: external "node:stream"
@@ -967,6 +1201,8 @@ async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
 
 
 
+
+
 /*
  * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
  * What goes in is decided by model/archive-content.ts, under which key by model/archive-key.ts,
@@ -987,6 +1223,13 @@ async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
  * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
  * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
  * the nanosecond): cargo's fingerprints compare them.
+ *
+ * Its data file is its lock (os/flock.ts has the rule): a restore holds it shared while it reads
+ * (never waiting: an archive being removed is one that is not there), a save holds its temp
+ * directory's exclusively until the rename, and whatever removes an archive (the guard, the cap,
+ * a closed PR: store/archive-host.ts) takes it exclusively without waiting, so no archive goes
+ * while a restore reads it and no save in progress passes for a leftover. A restore also sets
+ * the directory's mtime: when the archive was last used.
  *
  * An archive restores at any build dir path: cargo keeps dep-info relative to the build dir and
  * rewrites build-script output paths (FIELD-NOTES; __tests__/archive.test.ts restores one slot's
@@ -1103,10 +1346,7 @@ function findArchive(root, repository, domains, key) {
         const c = r.pick;
         return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
     }
-    const others = domains.flatMap((domain) => {
-        const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, key.fallback));
-        return archive_dirsIn(domainDir).flatMap((f) => listArchives((0,external_node_path_.join)(domainDir, f)).map((c) => ({ ...c, domain })));
-    });
+    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
     const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
     const newestMeta = newest && readArchiveMeta(newest.dir);
     if (!newestMeta)
@@ -1116,6 +1356,50 @@ function findArchive(root, repository, domains, key) {
         found: false,
         why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
     };
+}
+/** The archives of a trust domain, under every fallback key, each with its domain. */
+const domainCandidates = (root, repository, domain) => {
+    const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, 'any'));
+    return archive_dirsIn(domainDir).flatMap((f) => listArchives((0,external_node_path_.join)(domainDir, f)).map((c) => ({ ...c, domain })));
+};
+/**
+ * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
+ * hook), among `domains` (its own, then its base's); else why none.
+ */
+function findArchiveByIdentity(root, repository, domains, want) {
+    const all = domains.flatMap((d) => domainCandidates(root, repository, d).flatMap((c) => {
+        const meta = readArchiveMeta(c.dir);
+        return meta ? [{ ...c, parts: meta.key, meta }] : [];
+    }));
+    const pick = chooseByIdentity(all, want, domains);
+    if (pick)
+        return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
+    if (all.length === 0)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
+    return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
+}
+/**
+ * `rustc -vV` of the toolchain that built `buildDir`, as cargo recorded it there
+ * (`.rustc_info.json`, its cache of rustc's answers, rewritten when the rustc changes), else as
+ * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
+ * for the build). Undefined when neither says.
+ */
+function rustcOf(buildDir, cwd, env) {
+    if (buildDir) {
+        try {
+            const info = JSON.parse(readFileSync(join(buildDir, '.rustc_info.json'), 'utf8'));
+            const vv = Object.values(info.outputs ?? {}).find((o) => /^rustc \S+/.test(o.stdout ?? '') && /\nbinary: rustc\n/.test(o.stdout ?? ''));
+            if (vv?.stdout)
+                return vv.stdout;
+        }
+        catch {
+            // no record (an empty target) or not cargo's: ask rustc
+        }
+    }
+    const r = spawnSync('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
 }
 const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
 /** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
@@ -1131,6 +1415,7 @@ async function saveArchive(o) {
     if (!compressor)
         return not('no-zstd', "neither a 'zstd' on PATH nor a Node with zstd in zlib (Node 22.15+)");
     const tmp = join(dirname(o.dir), `.${basename(o.dir)}.${randomBytes(4).toString('hex')}.tmp`);
+    let writing;
     try {
         const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
         const { files, bytes } = filesOf(o.buildDir, plan.include);
@@ -1138,6 +1423,8 @@ async function saveArchive(o) {
             return not('nothing', `no dependency artifacts in ${o.buildDir}`);
         await fs.mkdir(dirname(o.dir), { recursive: true });
         await fs.mkdir(tmp);
+        // Until the rename: a guard meeting this temp directory sees a save in progress, not a leftover.
+        writing = await hold([join(tmp, DATA)]);
         const written = await packTar(o.buildDir, files, join(tmp, DATA), compressor, o.timeoutMs);
         const meta = {
             format: ARCHIVE_FORMAT,
@@ -1170,6 +1457,10 @@ async function saveArchive(o) {
         await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
         return not('failed', `saving the dependency archive of ${o.buildDir} into ${o.dir}: ${e.message}`);
     }
+    finally {
+        if (writing)
+            await release(writing);
+    }
 }
 /** Restores the archive `dir` into `buildDir`, all or nothing. Never throws. */
 async function restoreArchive(o) {
@@ -1182,6 +1473,23 @@ async function restoreArchive(o) {
         ms: ms(),
     });
     const data = join(o.dir, DATA);
+    if (!existsSync(data))
+        return not('missing', `no ${DATA} in ${o.dir}`);
+    // Shared, never waited for: held exclusively, the archive is being removed (or still written).
+    const reading = await hold([data], { shared: true }).catch(() => undefined);
+    if (!reading)
+        return not('missing', `${o.dir} is being removed or written by another process`);
+    try {
+        await o.whileHeld?.();
+        return await restoreHeld(o, data, not, ms);
+    }
+    finally {
+        await release(reading);
+    }
+}
+/** The restore under the archive's read lock. */
+async function restoreHeld(o, data, not, ms) {
+    // Removed between the look and the lock: the lock is then on a file in the trash.
     const size = (await fs.stat(data).catch(() => undefined))?.size;
     if (size === undefined)
         return not('missing', `no ${DATA} in ${o.dir}`);
@@ -1219,6 +1527,9 @@ async function restoreArchive(o) {
             await fs.rename(join(tmp, e), join(o.buildDir, e));
             moved.push(e);
         }
+        // When it was last used, for whoever weighs it (store/archive-host.ts); not ours to set: no matter.
+        const now = new Date();
+        await fs.utimes(o.dir, now, now).catch(() => undefined);
         return { restored: true, meta, entries, ms: ms() };
     }
     catch (e) {
@@ -1457,7 +1768,11 @@ async function fetchFromDir(q) {
         if (missing)
             return { fetched: false, reason: 'unavailable', detail: missing };
         const base = uidPart(q.store, q.uid);
-        const found = findArchive(base, q.repository, q.domains, q.key);
+        const found = q.key
+            ? findArchive(base, q.repository, q.domains, q.key)
+            : q.identity
+                ? { ...findArchiveByIdentity(base, q.repository, q.domains, q.identity), how: 'fallback' }
+                : { found: false, why: 'no dependency archive asked for' };
         if (!found.found)
             return { fetched: false, reason: 'missing', detail: found.why.replace(/^no dependency archive/, 'no dependency archive in the store') };
         const why = untrustedEntry(await chain(base, found.dir), q.uid);
@@ -1604,7 +1919,7 @@ async function serve(req) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(563);
+/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(536);
 // The fleet store's worker (store/fleet-worker.ts starts it for each call), bundled into dist/fleet-worker.
 
 process.exitCode = await (0,_fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runWorker */ .W)(process.argv[2]);
