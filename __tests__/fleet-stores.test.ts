@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { type FakeCacheService, type Fault, type Route, fakeCacheService } from './helpers/cache-server.js';
+import { type FakeCacheService, type Fault, type Route, fakeCacheService } from '../scripts/lib/cache-server.js';
 import { scaled } from './helpers/pace.js';
 import { removeScratch } from './helpers/scratch.js';
 import { compiled } from './helpers/workspace.js';
@@ -25,7 +25,7 @@ import { unitsSince } from '../src/pool/warmth.js';
 /*
  * The fleet tier's two stores, for real: a directory every host mounts (here a tmpfs, as an NFS
  * mount would be on each host) and the Actions cache service through the pinned @actions/cache,
- * against the stand-in of its protocols (helpers/cache-server.ts: v2 twirp and blob as GitHub.com
+ * against the stand-in of its protocols (scripts/lib/cache-server.ts: v2 twirp and blob as GitHub.com
  * speaks it, v1 as GHES and the Forgejo and Gitea runners' cache servers do).
  *
  * First, across hosts on real cargo, through the job's own restore and save points (job/tiers.ts

@@ -6,7 +6,7 @@
 //   put     the job's end: the store's call from the host tier (store/fleet-store.ts), worker included
 //   fetch   a start on another host: from the store into an empty host tier, verified on the way
 // through the shared directory (a directory on this machine's disk standing for the NFS mount) and
-// the Actions cache service's stand-in (__tests__/helpers/cache-server.ts, v2 and v1 protocols).
+// the Actions cache service's stand-in (scripts/lib/cache-server.ts, v2 and v1 protocols).
 // Everything is loopback: no network between the hosts, so these are the fixed costs of the
 // store's client, its copies and checksums, not a link's bandwidth. The baseline: `cp` of the same
 // data file, in the same run.
@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fakeCacheService } from '../../__tests__/helpers/cache-server.js';
+import { fakeCacheService } from '../lib/cache-server.js';
 import { ARCHIVE_FORMAT, type ArchiveKey } from '../../src/model/archive-key.js';
 import { archiveDir } from '../../src/model/layout.js';
 import { DATA, META } from '../../src/store/archive.js';
