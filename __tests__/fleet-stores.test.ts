@@ -203,6 +203,26 @@ describe("a second host restores what the first saved, through each store, at th
     expect((await fs.readdir(join(b, 'archives'))).filter((n) => n.startsWith('.'))).toEqual([]); // no staging left
   });
 
+  test("the runner's hook, which knows only who the job is, finds the job's newest archive in the shared directory", async () => {
+    const c = join(scratch, 'host-c');
+    const target = slotDirs(c, 's002').target;
+    await fs.mkdir(target, { recursive: true });
+    const t = await restoreTier({
+      root: c,
+      me: ident('refs/pull/9/merge', 'pull_request', 'main'),
+      cap,
+      buildDir: target,
+      by: 'identity',
+      context: { ...context(), search: { workingDirectory: c } }, // before checkout: no Cargo.lock
+      timeoutMs: 5 * MIN,
+      log,
+      mark: async () => undefined,
+      fleet: stores.directory,
+    });
+    expect([t.tier, t.outcome, t.how, t.domain]).toEqual(['fleet', 'restored', 'newest', 'ref-main']);
+    expect(await fs.readdir(target)).not.toEqual([]);
+  });
+
   test('a store that fails: a warning, and the start goes on cold with an empty build dir', async () => {
     const svc = await fakeCacheService();
     services.push(svc);

@@ -29702,7 +29702,6 @@ function readSettings(from, env = process.env) {
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
         archiveStore,
-        archiveStoreOrigin: storeRaw ? storeOrigin : undefined,
         hostArchives,
         setLevels,
         writableSources: crateNames('writable-sources', read('writable-sources')),

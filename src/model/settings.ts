@@ -42,8 +42,6 @@ export interface Settings {
   jobKey: string;
   /** Where the hosts of a fleet share dependency archives (model/archive-store.ts): none unless set. */
   archiveStore: ArchiveStore;
-  /** Who set it, for the line a job logs when it cannot use it. */
-  archiveStoreOrigin?: Origin;
   /** How much of the root's filesystem the host's dependency archives may take (store/archive.ts, job/tiers.ts); off: no host tier. */
   hostArchives: ArchiveCap;
   /** The levels and the floor as the user set them, with their origin: for a message once the disk is measured. */
@@ -396,7 +394,6 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     runnerName: label('runner-name', 'build-host-3') || undefined,
     jobKey: label('key', '${{ matrix.target }}'),
     archiveStore,
-    archiveStoreOrigin: storeRaw ? storeOrigin : undefined,
     hostArchives,
     setLevels,
     writableSources: crateNames('writable-sources', read('writable-sources')),
