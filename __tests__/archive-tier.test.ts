@@ -72,6 +72,9 @@ async function prune(target: string) {
 }
 
 const archivesOf = async (r: string) => (await listHostArchives(r)).filter((a) => !a.temp);
+/** A guard run that wants everything idle gone (1%: this disk is fuller than that). */
+const guardAll = (r: string, dryRun = false) =>
+  runGuard({ root: r, threshold: parseLevel('1%')!, target: parseLevel('1%')!, scope: 'host', runnerId: 'x', dryRun, timeoutMs: MIN, log });
 const lastWarmth = async (r: string) => (await readWarmth(r)).at(-1)!;
 const DEPS = ['dep0', 'dep1', 'dep2'];
 
@@ -291,17 +294,8 @@ describe('what a key keeps apart, at the restore point', () => {
       buildDir,
       timeoutMs: MIN,
       whileHeld: async () => {
-        // Everything idle goes at 1% (this disk is fuller than that): but not what a restore reads.
-        const g = await runGuard({
-          root: r,
-          threshold: parseLevel('1%')!,
-          target: parseLevel('1%')!,
-          scope: 'host',
-          runnerId: 'x',
-          dryRun: false,
-          timeoutMs: MIN,
-          log,
-        });
+        // Everything idle goes: but not what a restore reads.
+        const g = await guardAll(r);
         const probe = await removeHostArchive(r, a.dir, 'test: the remover itself, during a restore', MIN);
         during = { removed: g.removals.filter((x) => x.outcome === 'removed').map((x) => x.path), probe: probe.outcome, kept: existsSync(join(a.dir, DATA)) };
       },
@@ -309,16 +303,7 @@ describe('what a key keeps apart, at the restore point', () => {
     expect(during).toEqual({ removed: expect.not.arrayContaining([a.dir]), probe: 'live', kept: true });
     expect(got.restored).toBe(true);
     // Once nobody reads it, the guard may take it.
-    const g = await runGuard({
-      root: r,
-      threshold: parseLevel('1%')!,
-      target: parseLevel('1%')!,
-      scope: 'host',
-      runnerId: 'x',
-      dryRun: false,
-      timeoutMs: MIN,
-      log,
-    });
+    const g = await guardAll(r);
     expect(g.removals.filter((x) => x.kind === 'archive').map((x) => [x.path, x.outcome])).toEqual([[a.dir, 'removed']]);
   });
 });
@@ -358,16 +343,7 @@ describe('a root shared with the previous release', () => {
     const pr = await fullJob(await job({ pr: 21, base: 'main', runner: 'r2' }), r);
     expect(pr.built).toEqual(['consumer']);
     // ...and its guard takes the dead entries before any archive or build.
-    const dry = await runGuard({
-      root: r,
-      threshold: parseLevel('1%')!,
-      target: parseLevel('1%')!,
-      scope: 'host',
-      runnerId: 'x',
-      dryRun: true,
-      timeoutMs: MIN,
-      log,
-    });
+    const dry = await guardAll(r, true);
     const archives = dry.removals.filter((x) => x.kind === 'archive').map((x) => x.path);
     expect(archives.slice(0, 2).sort()).toEqual([broken, leftover].sort());
     expect(archives).toContain(a.dir);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { COMMANDS, FLAGS, commandUsage, parseCommandLine, usage } from '../src/model/options.js';
@@ -9,6 +9,7 @@ import { consoleLog } from '../src/os/log.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { formatBytes } from '../src/model/units.js';
 import { cli } from './helpers/cli.js';
+import { explain } from '../src/model/failure.js';
 import { makeWorkspace } from './helpers/workspace.js';
 import { removeScratch } from './helpers/scratch.js';
 
@@ -136,11 +137,141 @@ describe('bad input: one line that names what was given and what to write, exit 
   ])('%j', async (argv, says) => {
     const args = argv.map((a) => (a === 'RANDOM' ? random() : a));
     const r = await run(args);
-    const message = says.replace('RANDOM', random());
-    expect([r.code, r.stdout]).toEqual([2, '']);
-    expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^cargo-isolate: /)]);
-    expect(r.stderr).toContain(message);
-    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stdout).toBe('');
+    saidOnce(r, 2, says.replace('RANDOM', random()));
+  });
+});
+
+/** A failure as every command reports it: its exit code, one line that says it, never a stack trace. */
+function saidOnce(r: { code: number | null; stdout: string; stderr: string }, code: number, message: string | RegExp): void {
+  expect(r.code).toBe(code);
+  const says = typeof message === 'string' ? expect.stringContaining(message) : expect.stringMatching(message);
+  expect(r.stderr.split('\n').filter((l) => l.startsWith('cargo-isolate: '))).toEqual([says]);
+  expect(r.stdout + r.stderr).not.toMatch(/^\s+at /m);
+}
+
+describe('a host that is not as it must be: one line naming the path and what to do, exit 3, never a stack trace', () => {
+  let ro: string;
+  let roRoot: string;
+  let root: string;
+  beforeAll(async () => {
+    // A root made by a job, then its filesystem remounted read-only (a disk the kernel found faulty does that).
+    ro = join(scratch, 'ro');
+    await fs.mkdir(ro);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', ro]);
+    roRoot = join(ro, 'root');
+    expect((await run(['run', '--root', roRoot, '--', 'true'])).code).toBe(0);
+    await fs.writeFile(join(ro, 'filler'), Buffer.alloc(4 * 2 ** 20, 1)); // over any threshold of 1%
+    execFileSync('mount', ['-o', 'remount,ro', ro]);
+    root = join(scratch, 'host-root');
+    expect((await run(['run', '--root', root, '--', 'true'])).code).toBe(0);
+  });
+  afterAll(() => {
+    spawnSync('umount', ['-l', ro]);
+  });
+  const EROFS = (path: string) =>
+    `could not open ${path}: the filesystem is read-only (EROFS). Remount it read-write, or choose a path on a writable filesystem.`;
+  test.each([
+    [
+      'metrics into a directory that does not exist',
+      () => ['metrics', '--root', root, '--output', '/nonexistent/textfile/cargo-isolate.prom'],
+      () =>
+        "Writing the metrics to /nonexistent/textfile/cargo-isolate.prom: could not write into /nonexistent/textfile: it does not exist (ENOENT). Create the directory (node_exporter's --collector.textfile.directory), or choose another --output.",
+    ],
+    [
+      'metrics into a read-only directory',
+      () => ['metrics', '--root', root, '--output', join(ro, 'cargo-isolate.prom')],
+      () =>
+        `Writing the metrics to ${join(ro, 'cargo-isolate.prom')}: could not write into ${ro}: the filesystem is read-only (EROFS). Remount it read-write, or choose a path on a writable filesystem.`,
+    ],
+    [
+      'gc over its threshold on a read-only root',
+      () => ['gc', '--root', roRoot, '--disk-threshold', '1%'],
+      () => `The disk guard of ${roRoot} cannot take its lock: ${EROFS(join(roRoot, 'locks', 'guard.lock'))}`,
+    ],
+    [
+      'gc --dry-run over its threshold on a read-only root',
+      () => ['gc', '--root', roRoot, '--disk-threshold', '1%', '--dry-run'],
+      () => `The disk guard of ${roRoot} cannot take its lock: ${EROFS(join(roRoot, 'locks', 'guard.lock'))}`,
+    ],
+    [
+      'forget on a read-only root',
+      () => ['forget', '--root', roRoot, '--repository', 'acme/widgets', '--pr', '7'],
+      () =>
+        `Option '--root' is '${roRoot}': cannot create or write it: could not write to ${roRoot}: the filesystem is read-only (EROFS). Remount it read-write, or choose a path on a writable filesystem.`,
+    ],
+    [
+      'run on a read-only root',
+      () => ['run', '--root', roRoot, '--', 'true'],
+      () =>
+        `Option '--root' is '${roRoot}': cannot create or write it: could not write to ${roRoot}: the filesystem is read-only (EROFS). Remount it read-write, or choose a path on a writable filesystem.`,
+    ],
+  ])('%s', async (_what, argv, message) => {
+    saidOnce(await run(argv()), 3, `cargo-isolate: ${message()}`);
+  });
+
+  test("the timer's unit (docs/operations.md): gc runs when writing the metrics fails; a failing gc fails the unit, after the metrics were written", async () => {
+    const ini = /```ini\n([\s\S]*?)```/.exec(readFileSync('docs/operations.md', 'utf8'))![1];
+    const units = join(scratch, 'units');
+    await fs.mkdir(units, { recursive: true });
+    const files = ini.split(/\n(?=# \/etc\/systemd\/system\/)/).map((text) => {
+      const file = join(units, /^# \/etc\/systemd\/system\/(\S+)/.exec(text)![1]);
+      writeFileSync(file, text.replaceAll('/usr/local/bin/cargo-isolate', resolve('bin', 'cargo-isolate')));
+      return file;
+    });
+    // systemd's own reading of the service and its timer.
+    const verify = spawnSync('systemd-analyze', ['verify', ...files], { encoding: 'utf8' });
+    expect([verify.status, verify.stderr]).toEqual([0, '']);
+    // systemd.service(5): a oneshot service runs its ExecStart lines in order; the first that fails
+    // ends the run, and the unit fails, unless the line starts with '-' (its failure is logged only).
+    const lines = [...ini.matchAll(/^ExecStart=(-?)\/usr\/local\/bin\/cargo-isolate (.*)$/gm)].map((m) => ({
+      ignoreFailure: m[1] === '-',
+      args: m[2].split(' '),
+    }));
+    expect(lines.map((l) => l.args[0])).toEqual(['metrics', 'gc']);
+    const activate = async (envFile: string, output: string) => {
+      const ran: { command: string; code: number | null; stdout: string }[] = [];
+      for (const l of lines) {
+        const args = l.args.map((a) => (a === '/home/runner/actions-runner/.env' ? envFile : a.endsWith('.prom') ? output : a));
+        const r = await run(args);
+        ran.push({ command: args[0], code: r.code, stdout: r.stdout });
+        if (r.code !== 0 && !l.ignoreFailure) return { failed: true, ran };
+      }
+      return { failed: false, ran };
+    };
+    const runnerEnv = async (name: string, text: string) => {
+      await fs.writeFile(join(scratch, name), text);
+      return join(scratch, name);
+    };
+    // The textfile directory is missing: metrics fails, gc does its work, the unit succeeds.
+    const good = await runnerEnv('timer-good.env', `CARGO_ISOLATE_ROOT=${root}\n`);
+    const a = await activate(good, '/nonexistent/textfile/cargo-isolate.prom');
+    expect(a.ran.map((x) => [x.command, x.code])).toEqual([
+      ['metrics', 3],
+      ['gc', 0],
+    ]);
+    expect(a.ran[1].stdout).toMatch(/^freed .* in \d+ removals?; disk /m);
+    expect(a.failed).toBe(false);
+    // gc fails (its root became read-only): the metrics were written first, and the unit fails.
+    const broken = await runnerEnv('timer-broken.env', `CARGO_ISOLATE_ROOT=${roRoot}\nCARGO_ISOLATE_DISK_THRESHOLD=1%\n`);
+    const prom = join(scratch, 'timer.prom');
+    const b = await activate(broken, prom);
+    expect(b.ran.map((x) => [x.command, x.code])).toEqual([
+      ['metrics', 0],
+      ['gc', 3],
+    ]);
+    expect(b.failed).toBe(true);
+    expect(readFileSync(prom, 'utf8')).toContain(`cargo_isolate_root_present{root="${roRoot}"} 1`);
+  });
+
+  test('a failure the product did not foresee is one sentence too: what, and how to see where (the trace only with --verbose)', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'slot')");
+    const quiet = explain(bug, { more: 'run it again with --verbose to see where' });
+    expect(quiet).toMatchObject({ kind: 'unexpected', exitCode: 1 });
+    expect(quiet.message).toBe(
+      "an unexpected failure: Cannot read properties of undefined (reading 'slot'). This is a defect of cargo-isolate: run it again with --verbose to see where, and report it.",
+    );
+    expect(quiet.stack).toMatch(/^TypeError: .*\n\s+at /);
   });
 });
 
@@ -163,7 +294,7 @@ describe('one configuration', () => {
     expect((await run(['run', '--env-file', join(scratch, 'runner.env'), '--', 'true'])).code).toBe(0);
     expect(existsSync(join(root, 'slots', 's000'))).toBe(true); // the root the .env names
     const said = async (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-      /threshold ([^,]+), target/.exec((await run(['gc', '--dry-run', ...args], extra)).stderr)?.[1];
+      /threshold ([^,]+), target/.exec((await run(['gc', '--dry-run', ...args], extra)).stdout)?.[1];
     expect(await said(['--root', root], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('33%');
     expect(await said(['--env-file', join(scratch, 'runner.env')], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('11%');
     expect(await said(['--env-file', join(scratch, 'runner.env'), '--disk-threshold', '22%'], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('22%');
@@ -247,31 +378,37 @@ describe('gc', () => {
   test('--dry-run lists what it would remove, and exits as the real run would with --fail-below', async () => {
     const dry = await run(['gc', '--root', root, '--max-age', '0s', '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toMatch(new RegExp(`^would remove target ${root}/slots/s000/target \\(\\d`, 'm'));
+    expect(dry.stdout).toMatch(new RegExp(`^Would remove target ${root}/slots/s000/target \\(\\d`, 'm'));
     expect(dry.stdout).toMatch(/^would free \S+ \S+ in \d+ removals?; disk /m);
     // A floor just under the whole disk (one at or beyond it is refused as no disk can meet it).
     const st = await fs.statfs(root);
     const floorMiB = Math.floor((st.blocks * st.bsize) / 2 ** 20) - 1;
     const huge = ['--fail-below', `${floorMiB}MiB`];
     const [dryFail, realFail] = [await run(['gc', '--root', root, '--dry-run', ...huge]), await run(['gc', '--root', root, ...huge])];
-    expect([dryFail.code, realFail.code]).toEqual([2, 2]);
+    expect([dryFail.code, realFail.code]).toEqual([4, 4]); // below fail-below: its own exit code
     expect(dryFail.stderr).toContain(`below 'fail-below' (${formatBytes(floorMiB * 2 ** 20)})`);
     expect(dryFail.stderr).toMatch(/a real run would fail: about .* would be free after pruning, below 'fail-below'/);
     expect((await run(['gc', '--root', root, '--dry-run', '--fail-below', '1KiB'])).code).toBe(0);
     expect(existsSync(join(root, 'slots', 's000', 'target', 'debug'))).toBe(true); // nothing removed
   });
 
-  test('one total: what the log says it removed is what it says it freed', async () => {
-    // A record that undercounts (a build grown after its post step measured it): the guard's
-    // line and its total must still give one number, what the disk got back.
+  test('one total: what the report says it removed is what it says it freed, measured where no record can vouch for it', async () => {
+    // A record from before the slot's last lease (a job that ended without its post step): its
+    // size says nothing of what that job built, so the guard measures the tree, in a dry run as
+    // in a real one.
     const rec = join(root, 'slots', 's000', 'slot.json');
     const r0 = JSON.parse(await fs.readFile(rec, 'utf8'));
-    await fs.writeFile(rec, JSON.stringify({ ...r0, sizes: { ...r0.sizes, target: 1024 } }));
+    const before = new Date(Date.parse(r0.leasedAt) - 60_000).toISOString();
+    await fs.writeFile(rec, JSON.stringify({ ...r0, sizes: { ...r0.sizes, target: 1024, measuredAt: before } }));
+    const dry = await run(['gc', '--root', root, '--max-age', '0s', '--dry-run']);
     const r = await run(['gc', '--root', root, '--max-age', '0s']);
     expect(r.code).toBe(0);
-    const removed = [...r.stderr.matchAll(/^Removed \S+ \S+ \(([^,]+),/gm)].map((m) => m[1]);
-    expect(removed.length).toBe(1); // the target; the empty registry/src was absent
-    expect(r.stdout).toMatch(new RegExp(`^freed ${removed[0].replace('.', '\\.')} in 1 removal; disk `));
+    const sizes = (out: string) => [...out.matchAll(/^(?:Removed|Would remove) \S+ \S+ \(([^,]+),/gm)].map((m) => m[1]);
+    const removed = sizes(r.stdout);
+    expect(removed.length).toBe(1); // the target: the slot has no sources of its own (its CARGO_HOME is its uid's)
+    expect(removed[0]).not.toBe('1.00 KiB');
+    expect(sizes(dry.stdout)).toEqual(removed);
+    expect(r.stdout).toMatch(new RegExp(`^freed ${removed[0].replace('.', '\\.')} in 1 removal; disk `, 'm'));
     const again = JSON.parse((await run(['gc', '--root', root, '--max-age', '0s', '--json'])).stdout);
     expect(again.freedBytes).toBe(again.removals.reduce((n: number, x: { bytes: number }) => n + x.bytes, 0));
   });
@@ -323,6 +460,22 @@ describe('status', () => {
       await new Promise((r) => holder.once('exit', r));
     }
     expect((await run(['status', '--root', root])).stdout).not.toMatch(/leased \d/);
+  });
+});
+
+describe('run exits as a shell does', () => {
+  // An out-of-memory kill (SIGKILL) must not look like a normal termination (SIGTERM).
+  test.each([
+    ['KILL', 137],
+    ['SEGV', 139],
+    ['INT', 130],
+    ['TERM', 143],
+  ])('a command ended by SIG%s: exit %i, and the job ends whole', async (sig, code) => {
+    const root = join(scratch, `signal-root-${sig}`);
+    const r = await run(['run', '--root', root, '--', 'sh', '-c', `kill -${sig} $$`]);
+    expect(r.code).toBe(code);
+    expect(spawnSync('sh', ['-c', `kill -${sig} $$`]).signal).toBe(`SIG${sig}`); // what the shell saw
+    expect(JSON.parse(await fs.readFile(join(root, 'slots', 's000', 'slot.json'), 'utf8')).releasedAt).toBeDefined();
   });
 });
 

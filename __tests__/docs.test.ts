@@ -481,7 +481,7 @@ describe('the pages state the rules the code decides', () => {
         .join('\n')
         .split('\n')
         .flatMap((line) => {
-          const m = /(?:^|[\s=`(])(?:\/usr\/local\/bin\/|bin\/)?cargo-isolate ((?:status|gc|run|forget|metrics|demo|help|--)[^`#;)&]*)/.exec(
+          const m = /(?:^|[\s=`(-])(?:\/usr\/local\/bin\/|bin\/)?cargo-isolate ((?:status|gc|run|forget|metrics|demo|help|--)[^`#;)&]*)/.exec(
             line.replace(/\b([\w-]+)(?:\|[\w-]+)+/g, '$1'),
           );
           return m ? [[f, m[1].trim().replace(/\s+\\$/, '')] as const] : [];

@@ -7,6 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { measure } from '../src/os/disk.js';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
+import { type LocalRegistry, localRegistry } from './helpers/registry.js';
+import { toolchainForAnyUid } from './helpers/anyuid.js';
+import type { GuardReport } from '../src/pool/guard.js';
+import { commitGitDep, makeGitConsumer, serveGit } from '../scripts/lib/gitdep.mjs';
 import { removeScratch } from './helpers/scratch.js';
 import { type HeldBuild, makeHeldWorkspace } from './helpers/workspace.js';
 
@@ -173,6 +177,16 @@ test('the guard keeps the build the job is about to take while anything else idl
   );
   expect(await has(own)).toBe(false);
   await last.run('post');
+  // The build gone, the PR's next job keeps nothing of that slot; the guard, over its threshold
+  // with nothing idle, names no path, least of all one that does not exist (a slot's own
+  // cargo-home/registry/src: only a fork PR's slot has one).
+  const next = await job({ pr: 60, runner: 'r1' });
+  const m3 = await next.run('main', { root, 'disk-threshold': '1%' });
+  expect(m3.code).toBe(0);
+  expect(m3.stdout).toMatch(/\(own-job: /);
+  expect(m3.warnings.filter((w) => /Nothing else idle|registry\/src/.test(w))).toEqual([]);
+  expect(m3.stdout).not.toMatch(/^(Removed|Left|Would remove) /m);
+  await next.run('post');
 });
 
 test("two guards started at the same moment: no double deletion, no error, the second sees the first's result", async () => {
@@ -247,6 +261,146 @@ describe('dry-run and fail-below', () => {
     expect(mw.warnings.join('\n')).toMatch(/The disk of .* is still over the threshold 50% after pruning .*Live jobs hold 12\.\d+ MiB/);
     await w.run('post');
     await live.run('post');
+  });
+});
+
+describe('gc --dry-run lists what gc removes, line by line, on a root with idle data of every kind', () => {
+  const RUNNER = 1001; // the runner's user; the container jobs run as root
+  let root: string;
+  let registry: LocalRegistry;
+  let gitServer: { close(): Promise<void> } | undefined;
+  let planted: string;
+  let rust: string;
+  /** The kinds dry runs listed, and the private sources of slots among them. */
+  const kinds = new Set<string>();
+  const privateSources: string[] = [];
+
+  /**
+   * A job that ends (post) or does not (its container was removed; "Complete job" kills its keeper).
+   * `ws`: its workspace, whose crates main seeds from the store; `fetch`: a container job (root)
+   * downloads them too, which its post step publishes into the stores.
+   */
+  async function idleJob(o: {
+    pr?: number;
+    branch?: string;
+    runner: string;
+    uid: number;
+    fork?: boolean;
+    layout?: 'job';
+    ws?: string;
+    fetch?: boolean;
+    mib: number;
+    post: boolean;
+  }) {
+    // The runner's user runs a toolchain it can read (rustup's is under /root).
+    const j = await job({ pr: o.pr, branch: o.branch, runner: o.runner, fork: o.fork, extraEnv: o.uid ? { PATH: `${rust}/bin:/usr/bin:/bin` } : {} });
+    if (o.uid) await fs.chown(j.env.HOME, o.uid, o.uid);
+    const inputs = { root, 'disk-threshold': '99%', ...(o.layout ? { layout: o.layout } : {}), ...(o.ws ? { 'working-directory': o.ws } : {}) };
+    const m = await j.run('main', inputs, { uid: o.uid });
+    expect([m.code, m.warnings]).toEqual([0, []]);
+    if (o.fetch) expect((await j.exec(['cargo', 'fetch', '--locked'], o.ws)).code).toBe(0);
+    const blob = join(j.exported.CARGO_TARGET_DIR, 'build-output.bin');
+    expect((await j.exec(['sh', '-c', `head -c ${o.mib * MiB} /dev/urandom > ${blob}`], undefined, { uid: o.uid })).code).toBe(0);
+    if (o.post) expect((await j.run('post', {}, { uid: o.uid })).code).toBe(0);
+    else process.kill(-(JSON.parse(j.state.lease) as { keeperPid: number }).keeperPid, 'SIGKILL');
+    await sleep(15); // distinct idle times: the order among equals is the oldest first
+    return j;
+  }
+
+  beforeAll(async () => {
+    rust = toolchainForAnyUid();
+    root = await tmpfs('fs-every-kind', 'size=160m');
+    await fs.chmod(scratch, 0o755); // the runner's user reaches the root
+    await fs.mkdir(root);
+    await fs.chown(root, RUNNER, RUNNER); // a root the runner's user made, as a host's roots are
+    registry = await localRegistry('ci-guard-every-kind-', 4);
+    const crates = await registry.checkout('crates');
+    const srv = join(registry.scratch, 'srv');
+    commitGitDep(join(srv, 'dep'), { name: 'dep', answer: 1, init: true, padMiB: 1 });
+    const served = await serveGit(srv);
+    gitServer = served;
+    const gitWs = makeGitConsumer(join(registry.scratch, 'ws-git'), 'dep', served.url('dep'));
+    execFileSync('cargo', ['generate-lockfile'], { cwd: gitWs, env: { ...process.env, CARGO_HOME: join(registry.scratch, 'lockgen-home') } });
+    execFileSync('chmod', ['-R', 'a+rX', registry.scratch]); // the runner's user reads the checkouts
+    // A host job of the runner's user; container jobs as root (handed back at their post step)
+    // that fill both stores; a container job whose post never ran (its files stay root's); a fork
+    // PR (a CARGO_HOME of its own, with sources, in its slot); a job directory whose post never
+    // ran, its CARGO_HOME seeded from the store by hard links.
+    await idleJob({ pr: 1, runner: 'r1', uid: RUNNER, mib: 6, post: true });
+    await idleJob({ branch: 'main', runner: 'r2', uid: 0, ws: crates, fetch: true, mib: 4, post: true });
+    await idleJob({ branch: 'release', runner: 'r2', uid: 0, ws: gitWs, fetch: true, mib: 3, post: true });
+    await idleJob({ pr: 2, runner: 'r2', uid: 0, mib: 5, post: false });
+    await idleJob({ pr: 3, runner: 'r1', uid: 0, fork: true, ws: crates, fetch: true, mib: 2, post: true });
+    await idleJob({ pr: 4, runner: 'r1', uid: RUNNER, layout: 'job', ws: crates, mib: 3, post: false });
+    // What an interrupted deletion leaves in trash.
+    planted = join(root, 'trash', 'left-by-an-interrupted-removal');
+    await fs.mkdir(planted);
+    await fs.writeFile(join(planted, 'rest.bin'), Buffer.alloc(MiB, 3));
+    execFileSync('chown', ['-R', `${RUNNER}:${RUNNER}`, planted]);
+  });
+  afterAll(async () => {
+    await gitServer?.close();
+    await registry?.close();
+  });
+
+  /** Every line of a real run is what it says: removed (gone, or a slot's build dir there and empty), or left as it was. */
+  async function removed(lines: string[]): Promise<void> {
+    for (const l of lines) expect([l, await has(/ (\/\S+) \(/.exec(l)![1])]).toEqual([l, !l.startsWith('Removed ')]);
+  }
+
+  /** gc's report (stdout): one line per removal, the idle time left out (it moves on between two runs), and its total. */
+  async function gc(args: string[], uid?: number): Promise<{ lines: string[]; total: string; paths: string[] }> {
+    const r = await cli(['gc', '--root', root, ...args], { uid });
+    expect([r.code, r.stderr.replace(/^warning: .*another uid.*\n/gm, '')]).toEqual([0, '']);
+    const lines = r.stdout.split('\n').filter((l) => /^(Would remove|Removed|Left|Refused|Skipped|Partly|Gone) /.test(l));
+    const total = /^(?:would free|freed) (\S+ \S+ in \d+ removals?)/m.exec(r.stdout)?.[1] ?? `no total in ${r.stdout}`;
+    for (const l of lines) kinds.add(l.replace(/^Left \([^)]*\) /, 'Left ').split(' ')[l.startsWith('Would') ? 2 : 1]);
+    privateSources.push(...lines.filter((l) => l.startsWith('Would') && l.includes(join('cargo-home', 'registry', 'src'))));
+    return {
+      lines: lines.map((l) => l.replace(/, idle [^,]+, /, ', ').replace(/^Would remove /, 'Removed ')),
+      total,
+      paths: lines.map((l) => / (\/\S+) \(/.exec(l)![1]),
+    };
+  }
+
+  test("as the runner's user, stopping half-way: the same removals in the same order, the same total", async () => {
+    const all = JSON.parse((await cli(['gc', '--root', root, '--max-age', '0s', '--dry-run', '--json'], { uid: RUNNER })).stdout) as GuardReport;
+    const idle = all.removals.reduce((n, x) => n + x.bytes, 0);
+    expect(idle).toBeGreaterThan(15 * MiB);
+    // A free-space floor half of that idle data above what is free: the guard stops half-way.
+    const floor = `${Math.ceil(((await measure(root)).freeBytes + idle / 2) / 1024)}KiB`;
+    const dry = await gc(['--disk-threshold', floor, '--dry-run'], RUNNER);
+    for (const p of dry.paths) expect([p, existsSync(p)]).toEqual([p, true]); // never a path that is not there
+    const real = await gc(['--disk-threshold', floor], RUNNER);
+    expect(real.lines).toEqual(dry.lines);
+    expect(real.total).toEqual(dry.total);
+    expect(dry.lines.length).toBeGreaterThan(1);
+    expect(dry.lines.length).toBeLessThan(all.removals.length); // it stopped where the real run stopped
+    await removed(real.lines);
+  });
+
+  test("as the runner's user, everything it may remove: the same lines; another uid's slot left to root in both", async () => {
+    const dry = await gc(['--max-age', '0s', '--dry-run'], RUNNER);
+    for (const p of dry.paths) expect([p, existsSync(p)]).toEqual([p, true]);
+    const real = await gc(['--max-age', '0s'], RUNNER);
+    expect(real.lines).toEqual(dry.lines);
+    expect(real.total).toEqual(dry.total);
+    expect(real.lines.filter((l) => l.startsWith("Left (another uid's files: needs root) target "))).toHaveLength(1);
+    await removed(real.lines);
+  });
+
+  test('as root, what only root may remove: the same lines; between the three runs, every kind, and nothing listed that is not there', async () => {
+    const dry = await gc(['--max-age', '0s', '--dry-run']);
+    for (const p of dry.paths) expect([p, existsSync(p)]).toEqual([p, true]);
+    const real = await gc(['--max-age', '0s']);
+    expect(real.lines).toEqual(dry.lines);
+    expect(real.total).toEqual(dry.total);
+    expect(real.lines.length).toBeGreaterThan(0);
+    await removed(real.lines);
+    expect([...kinds].sort()).toEqual(['crate', 'git', 'job-dir', 'registry-src', 'target', 'trash']);
+    // Only the fork PR's slot had sources of its own, and only they were listed of any slot's.
+    expect(privateSources).toHaveLength(1);
+    expect(existsSync(planted)).toBe(false);
   });
 });
 

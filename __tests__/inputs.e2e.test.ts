@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,13 @@ afterAll(async () => {
   await removeScratch(scratch);
 });
 
+/** A main step of the job, which never prints a stack trace, whatever it was given (a workflow command escapes a line break as %0A). */
+async function step(entry: 'main', inputs: Record<string, string>) {
+  const r = await j.run(entry, inputs);
+  expect(r.stdout + r.stderr).not.toMatch(/(^|%0A)\s+at /m);
+  return r;
+}
+
 // Workflow commands escape %, CR and LF; the runner shows them decoded.
 const errorLine = (stdout: string) =>
   (stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
@@ -39,7 +46,7 @@ describe('invalid input values fail the step', () => {
     ['key', 'x'.repeat(201), `Input 'key' is '${'x'.repeat(60)}...'. Expected one line of at most 200 characters (e.g. \${{ matrix.target }}).`],
   ])('%s: %s', async (input, value, message) => {
     const root = join(scratch, `root-${input}`);
-    const r = await j.run('main', { root, [input]: value });
+    const r = await step('main', { root, [input]: value });
     expect(r.code).toBe(1);
     expect(errorLine(r.stdout)).toContain(message);
     expect(r.env.CARGO_TARGET_DIR).toBeUndefined();
@@ -49,13 +56,13 @@ describe('invalid input values fail the step', () => {
 
 describe('roots that are refused', () => {
   test('a relative root', async () => {
-    const r = await j.run('main', { root: 'cache/here' });
+    const r = await step('main', { root: 'cache/here' });
     expect(errorLine(r.stdout)).toContain("Input 'root' is 'cache/here'. Expected an absolute path");
     await expect(fs.access(join(j.dir, 'cache'))).rejects.toThrow();
   });
 
   test.each(['/', '/etc', '/usr/lib/cargo-isolate', '/proc/self'])('system directory %s', async (root) => {
-    const r = await j.run('main', { root });
+    const r = await step('main', { root });
     expect(r.code).toBe(1);
     expect(errorLine(r.stdout)).toMatch(/refused because it is a system directory/);
   });
@@ -64,20 +71,20 @@ describe('roots that are refused', () => {
     const link = join(scratch, 'sneaky');
     await fs.symlink('/etc', link);
     const before = (await fs.readdir('/etc')).sort();
-    const r = await j.run('main', { root: join(link, 'ci') });
+    const r = await step('main', { root: join(link, 'ci') });
     expect(errorLine(r.stdout)).toMatch(/resolves to \/etc\/ci.*system directory/);
     expect((await fs.readdir('/etc')).sort()).toEqual(before);
   });
 
   test('inside RUNNER_TEMP, which the runner empties every job', async () => {
-    const r = await j.run('main', { root: join(j.env.RUNNER_TEMP, 'cache') });
+    const r = await step('main', { root: join(j.env.RUNNER_TEMP, 'cache') });
     expect(errorLine(r.stdout)).toMatch(/inside RUNNER_TEMP/);
   });
 
   test('a root that is a file', async () => {
     const file = join(scratch, 'a-file');
     await fs.writeFile(file, 'keep me');
-    const r = await j.run('main', { root: file });
+    const r = await step('main', { root: file });
     expect(errorLine(r.stdout)).toContain('it exists and is not a directory');
     expect(await fs.readFile(file, 'utf8')).toBe('keep me');
   });
@@ -86,38 +93,49 @@ describe('roots that are refused', () => {
     const dir = join(scratch, 'home-like');
     await fs.mkdir(dir);
     await fs.writeFile(join(dir, 'notes.txt'), 'mine');
-    const r = await j.run('main', { root: dir });
+    const r = await step('main', { root: dir });
     expect(errorLine(r.stdout)).toMatch(/not empty and was not created by cargo-isolate.*notes\.txt/);
     expect(await fs.readdir(dir)).toEqual(['notes.txt']);
   });
 
-  test('an unwritable root (read-only filesystem)', async () => {
+  // The host's doing, not the workflow's: a warning that says what to do, and the job runs as
+  // it would without the action (a bad input above fails the step).
+  const warningLine = (stdout: string) =>
+    (stdout.split('\n').find((l) => l.startsWith('::warning::')) ?? '').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+
+  test('an unwritable root (read-only filesystem): a warning, and the job runs without isolation', async () => {
     const mnt = join(scratch, 'ro');
     await fs.mkdir(mnt);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', mnt]);
     try {
-      const r = await j.run('main', { root: join(mnt, 'root') });
-      expect(r.code).toBe(1);
-      expect(errorLine(r.stdout)).toMatch(/cannot create or write it \(EROFS.*Give the runner user write access/);
+      const r = await step('main', { root: join(mnt, 'root') });
+      expect([r.code, r.errors]).toEqual([0, []]);
+      expect(warningLine(r.stdout)).toBe(
+        `::warning::cargo-isolate: Input 'root' is '${join(mnt, 'root')}': cannot create or write it: could not write to ${mnt}: the filesystem is read-only (EROFS). ` +
+          'Remount it read-write, or choose a path on a writable filesystem. This job runs without isolation (nothing exported): cargo uses its own directories.',
+      );
+      expect(r.env.CARGO_TARGET_DIR).toBeUndefined();
     } finally {
       execFileSync('umount', [mnt]);
     }
   });
 
-  test('an unwritable root (another user)', async () => {
+  test('an unwritable root (another user): a warning naming the directory and the fix', async () => {
     const dir = join(scratch, 'not-mine');
     await fs.mkdir(dir, { mode: 0o755 });
     await fs.chmod(scratch, 0o755);
     const any = forAnyUid(); // the checkout's parents may be closed to uid 65534
-    let out = '';
-    try {
-      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', any.node, join(any.dist, 'main', 'index.js')], {
-        env: { ...j.env, INPUT_ROOT: join(dir, 'root'), GITHUB_STATE: '/dev/null', GITHUB_ENV: '/dev/null', GITHUB_OUTPUT: '/dev/null' },
-      });
-    } catch (e) {
-      out = String((e as { stdout: Buffer }).stdout);
-    }
-    expect(errorLine(out)).toMatch(/cannot create or write it \(EACCES/);
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', any.node, join(any.dist, 'main', 'index.js')], {
+      env: { ...j.env, INPUT_ROOT: join(dir, 'root'), GITHUB_STATE: '/dev/null', GITHUB_ENV: '/dev/null', GITHUB_OUTPUT: '/dev/null' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/(^|%0A)\s+at /m);
+    expect(warningLine(r.stdout)).toMatch(
+      new RegExp(
+        `cannot create or write it: could not write to ${dir}: permission denied \\(EACCES\\)\\. Give the runner user write access, or choose another path\\.`,
+      ),
+    );
     expect(await fs.readdir(dir)).toEqual([]);
   });
 });

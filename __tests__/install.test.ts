@@ -82,7 +82,7 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
   expect(cmd(`run --root ${root} -- true`).code).toBe(0);
   const dry = cmd(`gc --dry-run --max-age 0s --root ${root}`);
   expect(dry.code).toBe(0);
-  expect(dry.out).toContain(`would remove target ${root}/slots/s000/target`);
+  expect(dry.out).toContain(`Would remove target ${root}/slots/s000/target`);
 
   // The hooks, from the install, through the symlink the runner's .env names.
   const hook = async (version: string) => {

@@ -209,7 +209,7 @@ async function product(h: Host, root: string) {
       scope: h.scope,
       runnerId: h.me.runnerId,
       dryRun: true,
-      keep,
+      keep: async () => keep,
       nowMs: h.nowMs,
       timeoutMs: 30_000,
       log: quiet,

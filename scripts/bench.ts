@@ -1,6 +1,7 @@
 // npm run bench: the cost of isolation, as ratios against baselines measured in the same run.
 // Calls src/'s modules directly (run under scripts/lib/typescript.mjs, which says why), and measures:
-//   1. main and post wall time on a warm slot vs `node -e ''` started the same way
+//   1. main and post wall time on a warm slot of the real-crates workspace vs `node -e ''` started the
+//      same way; 1t: where a step's milliseconds go (scripts/bench/steps.ts)
 //   2. seeding N crates from the store vs downloading them (throttled registry on 127.0.0.1)
 //   3. removing a ~1 GB target dir vs rm -rf of a copy; time until gone from its path
 //   4. the guard's decision with 1,000 slots on disk
@@ -29,12 +30,12 @@
 // BENCH_ONLY=2,5 (some sections).
 import { execFile, execFileSync } from 'node:child_process';
 import { promises as fs, mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { makeConsumer, makeRegistry, serveRegistry } from './lib/registry.mjs';
 import { benchSccache } from './bench/sccache.js';
-import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, sccacheInstalled, spawnTimed, spread, stateOf, time } from './bench/kit.js';
+import { type Row, fileValues, median, note, ratio, runnerFiles, sccacheInstalled, spawnTimed, spread, stateOf, time } from './bench/kit.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { removeTree } from '../src/os/remove.js';
 import { collectCandidates, planPrune } from '../src/pool/guard.js';
@@ -49,33 +50,14 @@ const REPS = quick ? 5 : 15;
 const rows: Row[] = [];
 const only = (n: number | string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(String(n));
 
+// How busy the machine was: the load average as the run starts and as it ends, in the header.
+const loadAtStart = loadavg();
 const scratch = await fs.mkdtemp(join(tmpdir(), 'cargo-isolate-bench-'));
 const cleanup = () => fs.rm(scratch, { recursive: true, force: true });
 process.on('exit', () => execFileSync('rm', ['-rf', scratch]));
 
-// 1. Overhead of main and post on a warm slot.
-if (only(1)) {
-  note('1. main/post overhead ...');
-  const dir = join(scratch, 'overhead');
-  mkdirSync(dir, { recursive: true });
-  const base = mainPushEnv({ home: dir, root: join(dir, 'root'), workspace: dir });
-  const mains: number[] = [];
-  const posts: number[] = [];
-  const nodes: number[] = [];
-  for (let i = 0; i < REPS + 1; i++) {
-    const files = runnerFiles(dir);
-    const env = { ...base, ...files };
-    const tn = await spawnTimed(process.execPath, ['-e', ''], env);
-    const tm = await spawnTimed(process.execPath, ['dist/main/index.js'], env);
-    const tp = await spawnTimed(process.execPath, ['dist/post/index.js'], { ...env, ...(await stateOf(files.GITHUB_STATE)) });
-    if (i === 0) continue; // the first run makes the slot: not warm
-    nodes.push(tn);
-    mains.push(tm);
-    posts.push(tp);
-  }
-  rows.push(['1', 'main step, warm slot', spread(mains), `node -e '' ${spread(nodes)}`, ratio(median(mains), median(nodes))]);
-  rows.push(['1', 'post step, warm slot', spread(posts), `node -e '' ${spread(nodes)}`, ratio(median(posts), median(nodes))]);
-}
+// 1. main and post on a warm slot, and where their milliseconds go: scripts/bench/steps.ts.
+if (only(1)) await (await import('./bench/steps.js')).stepsSection({ scratch, rows, reps: REPS });
 
 // 2. Seeding crates from the store vs downloading them.
 if (only(2)) {
@@ -94,7 +76,7 @@ if (only(2)) {
   const download = median(downloads);
   const root = await prepareRoot(join(scratch, 'crate-root'), {});
   const locked = await readLock(join(ws, 'Cargo.lock'));
-  const version = crates.cargoVersion(ws, process.env);
+  const version = await crates.cargoVersion(ws, process.env);
   if (!version) throw new Error('bench 2: cargo --version failed');
   await crates.publishCrates(root, home, locked, version);
   const seeds: number[] = [];
@@ -515,7 +497,10 @@ await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];
 const out = [
   `cargo-isolate bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model?.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-    `${new Date().toISOString().slice(0, 10)}${quick ? ' (BENCH_QUICK)' : ''}`,
+    `${new Date().toISOString().slice(0, 10)}${quick ? ' (BENCH_QUICK)' : ''}; load average (1, 5, 15 min) ` +
+    `${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end`,
   '',
   `| ${head.join(' | ')} |`,
   `|${head.map(() => '---').join('|')}|`,

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { DiskFullError } from './pool/guard.js';
 import { consoleLog } from './os/log.js';
-import { RootError, RootMissingError, prepareRoot } from './pool/root.js';
+import { RootMissingError, prepareRoot } from './pool/root.js';
 import { type Settings, type Source, InputError, beyondDisk, fromVariables, firstOf, parseEnvFile, readSettings, subjectOf } from './model/settings.js';
 import { type CommandLine, UsageError, commandUsage, forgetTarget, fromFlags, parseCommandLine, usage } from './model/options.js';
 import { formatStatus, rootStatus } from './job/status.js';
@@ -16,11 +15,14 @@ import { leaseAndRun } from './job/run.js';
 import { runDemo } from './job/demo.js';
 import { collectGarbage, gcText } from './job/gc.js';
 import { reportReadsTo } from './os/absent.js';
+import { EXIT_CODES, type Explained, explain, failed } from './model/failure.js';
 
 /*
  * `cargo-isolate`, the command line (dist/cli, bin/cargo-isolate): it parses the command line,
  * reads the settings as the hooks read them, dispatches to the command's sequence in job/, and
- * prints: results on stdout, the log on stderr, an exit code that says which went wrong.
+ * prints: results on stdout, the log on stderr, an exit code that says which went wrong: every
+ * failure one line (model/failure.ts), 2 for what the user gave, 3 for the host, 4 below
+ * fail-below, 1 for a defect; its stack only with --verbose.
  */
 
 /** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
@@ -117,11 +119,12 @@ async function gc(cl: CommandLine): Promise<number> {
   const filesystem = await fs.statfs(root);
   const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
   if (unmeetable) throw unmeetable;
-  const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json) });
+  // Its report on stdout: the disk, each removal (the dry run's as the real run's), then the total.
+  const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json, process.stdout) });
   out(json ? JSON.stringify({ version: VERSION, ...r.guard, handedBack: r.handedBack }, null, 2) + '\n' : gcText(r.guard, r.handedBack));
   if (!r.wouldFail) return 0;
   err(`cargo-isolate: ${r.wouldFail}\n`);
-  return 2;
+  return EXIT_CODES.floor; // as the real run would exit
 }
 
 /** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
@@ -140,15 +143,33 @@ async function metrics(cl: CommandLine): Promise<number> {
   const root = (await existingRoot(s)) ?? s.root; // written anyway: cargo_isolate_root_present 0
   const text = await collectMetrics(root, s.diskThreshold, (m) => err(`warning: metrics: ${m}\n`), 'cli', s.hostArchives);
   const file = cl.flags.get('output')?.value;
-  if (file) await writeMetrics(file, text);
-  else out(text);
+  if (!file) out(text);
+  else
+    await writeMetrics(file, text).catch((e) => {
+      throw failed(`Writing the metrics to ${file}`, e, {
+        fixes: { ENOENT: "Create the directory (node_exporter's --collector.textfile.directory), or choose another --output" },
+      });
+    });
   return 0;
 }
 
 /** What dist/cli runs. A read that fails other than by absence, in any command, is a warning on stderr. */
 export function runCli(argv: string[]): Promise<number> {
   tolerateClosedPipes();
+  // What escapes every await (an error event nobody listens to) is said like the rest, then ends the command.
+  const stray = (e: unknown) => process.exit(report(e, argv));
+  if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
   return reportReadsTo(consoleLog(), () => command(argv));
+}
+
+/** A failure of a command: one line on stderr (the stack too with --verbose); its exit code. */
+function report(e: unknown, argv: string[]): number {
+  const verbose = argv.includes('--verbose');
+  const f: Explained = explain(e, { more: verbose ? 'the trace is below' : 'run it again with --verbose to see where' });
+  const help = e instanceof UsageError ? `. See 'cargo-isolate help${e.command ? ` ${e.command}` : ''}'.` : '';
+  err(`cargo-isolate: ${f.message}${help}\n`);
+  if (verbose && f.stack) err(`${f.stack}\n`);
+  return f.exitCode;
 }
 
 async function command(argv: string[]): Promise<number> {
@@ -179,13 +200,6 @@ async function command(argv: string[]): Promise<number> {
       }
     }
   } catch (e) {
-    const x = e as Error;
-    if (x instanceof UsageError) {
-      err(`cargo-isolate: ${x.message}. See 'cargo-isolate help${x.command ? ` ${x.command}` : ''}'.\n`);
-      return 2;
-    }
-    const known = x instanceof InputError || x instanceof RootError || x instanceof DiskFullError;
-    err(`cargo-isolate: ${known ? x.message : x.stack}\n`);
-    return known ? 2 : 1;
+    return report(e, argv);
   }
 }

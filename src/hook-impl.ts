@@ -1,6 +1,5 @@
-import * as core from '@actions/core';
+import * as core from './os/runner-io.js';
 import { promises as fs } from 'node:fs';
-import { DiskFullError } from './pool/guard.js';
 import { finishJob } from './job/end.js';
 import { type Log, actionLog } from './os/log.js';
 import { STATE_VAR } from './job/hook-state.js';
@@ -8,6 +7,7 @@ import { hookJobToEnd, hookMetrics, recordUnisolated, startHookJob } from './job
 import { completedLine, startedLine } from './job/summary.js';
 import { hookLeftUnisolated } from './model/messages.js';
 import { reportReadsTo } from './os/absent.js';
+import { type Explained, explain } from './model/failure.js';
 
 /*
  * What dist/hook runs for the runner's job hooks (hooks/job-*.sh): the started hook hands the job
@@ -17,6 +17,13 @@ import { reportReadsTo } from './os/absent.js';
 
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 export const FAIL_EXIT = 3;
+
+/** A failure of a hook, said once (model/failure.ts); its stack only in the debug log (RUNNER_DEBUG). */
+function explained(e: unknown, log: Log): Explained {
+  const f = explain(e, { more: 're-run the job with debug logging for the trace (RUNNER_DEBUG)' });
+  if (f.stack && process.env.RUNNER_DEBUG === '1') log.debug(f.stack);
+  return f;
+}
 
 /**
  * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
@@ -32,12 +39,14 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     log.info(startedLine(job));
     return 0;
   } catch (e) {
-    if (e instanceof DiskFullError) {
-      core.error(e.message);
+    const f = explained(e, log);
+    if (f.kind === 'floor') {
+      core.error(f.message);
       return FAIL_EXIT;
     }
-    log.warning(hookLeftUnisolated((e as Error).message));
-    await recordUnisolated(env, e as Error, log);
+    // A bad variable too: the operator's settings apply to every job of the runner, which should not all fail.
+    log.warning(hookLeftUnisolated(f.message));
+    await recordUnisolated(env, e as Error, log).catch((x) => log.warning(`counting this job as left without isolation: ${explained(x, log).message}`));
     return 0;
   }
 }
@@ -55,13 +64,20 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     await hookMetrics(env, job.root, log);
     return 0;
   } catch (e) {
-    log.warning(`cargo-isolate job-completed hook: ${(e as Error).message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
+    const f = explained(e, log);
+    log.warning(`cargo-isolate job-completed hook: ${f.message.replace(/\.$/, '')}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
     return 0;
   }
 }
 
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
 export async function runHook(which: string | undefined): Promise<number> {
+  // What escapes every await is a warning like the rest: the hook script must not print a trace, nor fail the job.
+  const stray = (e: unknown) => {
+    actionLog.warning(`cargo-isolate job-${which} hook: ${explained(e, actionLog).message}`);
+    process.exit(0);
+  };
+  if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
   // A read that fails other than by absence, anywhere in either hook, is a warning in the job log.
   if (which === 'started') return reportReadsTo(actionLog, () => hookStarted(process.env));
   if (which === 'completed') return reportReadsTo(actionLog, () => hookCompleted(process.env));

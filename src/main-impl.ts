@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './os/runner-io.js';
 import type { StartedJob } from './job/types.js';
 import { mainJob } from './job/start.js';
 import { actionLog } from './os/log.js';
@@ -7,12 +7,25 @@ import { readSettings } from './model/settings.js';
 import { saveGuard, saveHookJoined, saveJob, saveLease } from './job/state.js';
 import { joinHookLease } from './job/hook-state.js';
 import { forgetClosedRun } from './job/forget.js';
+import { explain } from './model/failure.js';
+import { actionLeftUnisolated } from './model/messages.js';
+import { timingsLine, withRest } from './job/summary.js';
 
 /*
  * The action's main step: what dist/main runs, and what `@github/local-action` calls. It reads
  * the inputs, then either tells the host a PR has closed, joins the runner hook's lease, or starts
  * the job (mainJob); then it sets the outputs and exports, and saves what the post step needs.
+ * A bad input and `fail-below` fail the step; a host that is not as it must be (a root it cannot
+ * write, a full disk) is a warning, and the job runs as it would without the action.
  */
+
+/** One failure of the main step, said once (model/failure.ts), its stack only in the debug log. */
+function report(e: unknown): void {
+  const f = explain(e, { more: 're-run the job with debug logging for the trace (RUNNER_DEBUG)' });
+  if (f.stack && process.env.RUNNER_DEBUG === '1') core.debug(f.stack);
+  if (f.kind === 'input' || f.kind === 'floor') core.setFailed(f.message);
+  else core.warning(actionLeftUnisolated(f.message));
+}
 
 function setDirOutputs(job: StartedJob): void {
   core.setOutput('target-dir', job.dirs.target);
@@ -24,10 +37,20 @@ function setDirOutputs(job: StartedJob): void {
 }
 
 export async function run(): Promise<void> {
+  const startUp = performance.now(); // since the process started: Node's own start and this bundle's loading
   const elsewhere = notOnLinux(process.platform, 'main');
   if (elsewhere) return core.notice(elsewhere);
+  // What escapes every await is said the same way, then ends the step as its kind says.
+  if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
   try {
+    let t = performance.now();
+    const times: [string, number][] = [['start-up', startUp]];
+    const lap = (name: string) => {
+      times.push([name, performance.now() - t]);
+      t = performance.now();
+    };
     const s = readSettings((n) => core.getInput(n));
+    lap('settings');
     // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
     const forgotten = await forgetClosedRun(s, process.env);
     if (forgotten) {
@@ -48,6 +71,8 @@ export async function run(): Promise<void> {
       watchPid: process.ppid,
       save: { lease: saveLease, guard: saveGuard },
     });
+    times.push(...withRest(job.phases, performance.now() - t, 'root and plan'));
+    t = performance.now();
     await actionLog.group('Exports', async () => {
       core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
       core.setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));
@@ -60,7 +85,14 @@ export async function run(): Promise<void> {
       setDirOutputs(job);
     });
     saveJob(job);
+    lap('exports and state');
+    core.debug(timingsLine('main', times, performance.now()));
   } catch (e) {
-    core.setFailed((e as Error).message);
+    report(e);
   }
+}
+
+function stray(e: unknown): never {
+  report(e);
+  process.exit();
 }

@@ -35,7 +35,7 @@ export async function benchGitStore({ scratch, rows, quick }: { scratch: string;
     }
     const root = await prepareRoot(join(scratch, 'git-root'), {});
     const locked = gitstore.parseGitLock(await fs.readFile(join(ws, 'Cargo.lock'), 'utf8'));
-    const version = cargoVersion(ws, process.env);
+    const version = await cargoVersion(ws, process.env);
     if (!version) throw new Error('bench 9: cargo --version failed');
     const git = gitstore.systemGit();
     const pub = await gitstore.publishGit(root, fetchHome, locked, version, git);

@@ -16,15 +16,39 @@ import { type GitSeedReport, parseGitLock, seedGit, systemGit } from '../store/g
  * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
  */
 
-/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-export async function prepareCrates(s: Settings, root: string, cargoHome: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<CratesState> {
+/** The workspace's Cargo.lock and the version of cargo that builds it, or no lock file. */
+export interface Workspace {
+  lockFile?: string;
+  version?: string;
+}
+
+/**
+ * Where the job's Cargo.lock is and which cargo builds it: a question that may cost two processes
+ * (`cargo locate-project`, `cargo --version`: rustup's proxy each time), asked as a job starts
+ * (mainJob) and answered while its guard and its lease wait for their own processes and locks.
+ */
+export async function findWorkspace(s: Pick<Settings, 'manifestPath' | 'workingDirectory'>, env: NodeJS.ProcessEnv): Promise<Workspace> {
+  const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
+  return lockFile ? { lockFile, version: await cargoVersion(dirname(lockFile), env) } : {};
+}
+
+/** Seeds the new CARGO_HOME from the host's store with the crates of the workspace's Cargo.lock (findWorkspace). */
+export async function prepareCrates(
+  s: Settings,
+  root: string,
+  cargoHome: string,
+  me: JobIdentity,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+  workspace: Promise<Workspace> = findWorkspace(s, env),
+): Promise<CratesState> {
   const state: CratesState = {
     search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
     publish: mayPublish(s.publishCrates, me),
     policy: s.publishCrates,
     cache: s.cache,
   };
-  const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
+  const { lockFile, version } = await workspace;
   if (!lockFile) {
     log.info(
       `Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; ` +
@@ -32,7 +56,6 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
     );
     return state;
   }
-  const version = cargoVersion(dirname(lockFile), env);
   if (!version) {
     log.warning(`Crates: 'cargo --version' failed in ${dirname(lockFile)}; not seeding crates.`);
     return state;
@@ -107,5 +130,5 @@ async function prepareGit(
 export async function postLock(c: CratesState, env: NodeJS.ProcessEnv): Promise<{ text: string; version?: string } | undefined> {
   const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
   if (!lockFile) return undefined;
-  return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion(dirname(lockFile), env)) : undefined };
+  return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? (await cargoVersion(dirname(lockFile), env))) : undefined };
 }

@@ -248,41 +248,57 @@ async function saveArchive(j: JobToEnd, cargoHome: string, r: Ending, log?: Log)
 export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
   const t0 = performance.now();
   const r: Ending = { removed: [], warnings: [] };
+  // Where the time goes, step by step: a slow end must be explainable (the bench reads it too).
+  const steps: Record<string, number> = {};
+  const step = async (name: string, fn: () => Promise<void>) => {
+    const t = performance.now();
+    await fn();
+    steps[name] = Math.round(performance.now() - t);
+  };
   // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
   const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
   try {
-    await prepareRoot(j.root, {}, false);
+    await step('root', () => prepareRoot(j.root, {}, false).then(() => undefined));
     const startedAt = j.startedAt;
     if (startedAt) {
-      await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-        r.units = unitsSince(j.dirs.target, startedAt);
-      });
+      await step('units', () =>
+        attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
+          r.units = unitsSince(j.dirs.target, startedAt);
+        }),
+      );
     }
-    if (j.crates) await publishStores(j, j.crates, cargoHome, r, log);
+    if (j.crates) await step('stores', () => publishStores(j, j.crates!, cargoHome, r, log));
     whereFrom(j, r);
+    // A slot's record first (its view tells the save where the build ran); a job directory after its save.
     if (j.layout === 'job') {
-      await saveArchive(j, cargoHome, r, log);
-      await removeJobDir(j, r);
+      await step('archive', () => saveArchive(j, cargoHome, r, log));
+      await step('job', () => removeJobDir(j, r));
     } else {
-      await leaveSlot(j, cargoHome, r);
-      await saveArchive(j, cargoHome, r, log);
+      await step('slot', () => leaveSlot(j, cargoHome, r));
+      await step('archive', () => saveArchive(j, cargoHome, r, log));
     }
     await appendUnits(j, r);
-    await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
-      r.homeCheck = await settleHome(j, process.env);
-    });
-    await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
-      r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length, r.archive?.outcome === 'saved');
-    });
+    await step('home', () =>
+      attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
+        r.homeCheck = await settleHome(j, process.env);
+      }),
+    );
+    await step('hand-back', () =>
+      attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
+        r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length, r.archive?.outcome === 'saved');
+      }),
+    );
   } catch (e) {
     r.warnings.push(`Checking the root ${j.root}: ${(e as Error).message}`);
   }
   let released = false;
-  await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-    released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
-  });
+  await step('lease', () =>
+    attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+      released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
+    }),
+  );
   const diskAtRelease = await measure(j.root).catch(() => undefined);
-  return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+  return { ...r, released, releaseMs: Math.round(performance.now() - t0), releaseSteps: steps, diskAtRelease };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Log } from '../os/log.js';
 import { myUid } from '../os/proc.js';
 import { currentIdentity } from '../model/identity.js';
 import type { Settings } from '../model/settings.js';
-import { formatBytes, formatDuration } from '../model/units.js';
+import { formatBytes } from '../model/units.js';
 import { handBackIdle } from '../owners/handback.js';
 import { slotsOfAnotherUid } from '../owners/reclaim.js';
 import { guardAndRecord } from './guard-run.js';
@@ -48,12 +48,9 @@ export function dryRunFloor(s: Pick<Settings, 'dryRun' | 'failBelowBytes'>, r: P
   return `a real run would fail: about ${formatBytes(projected)} would be free after pruning, below 'fail-below' (${formatBytes(s.failBelowBytes)}).`;
 }
 
-/** Pure: the lines `gc` prints on stdout: each removal a dry run would make, then one total. */
+/** Pure: the line `gc` ends its report with (the guard's log has each removal): one total. */
 export function gcText(r: Pick<GuardReport, 'removals' | 'freedBytes' | 'after' | 'dryRun'>, handedBack: string[]): string {
   const lines: string[] = [];
-  if (r.dryRun)
-    for (const x of r.removals)
-      lines.push(`would remove ${x.kind} ${x.path} (${formatBytes(x.bytes)}, idle ${formatDuration(x.ageMs)}, last owner ${x.owner ?? 'unknown'})`);
   const removed = r.removals.filter((x) => (r.dryRun ? x.outcome === 'would remove' : x.outcome === 'removed')).length;
   const left = r.dryRun ? [] : r.removals.filter((x) => x.outcome !== 'removed');
   const leftText = left.length ? `; ${left.length} left (${[...new Set(left.map((x) => x.outcome))].join(', ')})` : '';

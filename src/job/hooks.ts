@@ -14,6 +14,7 @@ import { mainJob } from './start.js';
 import { endJob } from './end.js';
 import { cratesAtEnd, ownPaths, readState, statePath, writeState } from './hook-state.js';
 import type { StartedJob } from './types.js';
+import { failed } from '../model/failure.js';
 
 /*
  * The runner's job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and
@@ -130,7 +131,7 @@ export async function startHookJob(
     handOver(job, file);
   } catch (e) {
     await endJob(job).catch(() => undefined);
-    throw new Error(`Writing ${file} and the job's environment files: ${(e as Error).message}`);
+    throw failed(`Writing ${file} and the job's environment files`, e);
   }
   return job;
 }

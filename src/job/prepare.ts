@@ -7,6 +7,7 @@ import { type ResetDecision, decideReset } from '../pool/reset.js';
 import { type RemoveResult, removeTree } from '../os/remove.js';
 import type { Settings } from '../model/settings.js';
 import { listDir, lstatIfPresent } from '../os/absent.js';
+import { Failure } from '../model/failure.js';
 
 /*
  * Making a leased directory ready for its job: its content kept or emptied first as the pool's
@@ -62,7 +63,7 @@ export async function prepareDirs(
   const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
   if (stuck.length) {
     // The tree was renamed away, so the job still starts clean; the remains wait in trash.
-    for (const r of stuck) if (r.outcome === 'live') throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+    for (const r of stuck) if (r.outcome === 'live') throw new Failure(`Cannot empty ${r.path}: ${r.detail}.`, 'environment');
   }
   await fs.mkdir(dirs.target, { recursive: true });
   await fs.mkdir(join(dirs.install, 'bin'), { recursive: true });

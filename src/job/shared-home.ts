@@ -49,7 +49,7 @@ async function lockOf(root: string, crates: CratesState | undefined, env: Record
   if (!file) return undefined;
   const text = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  const version = crates?.cargoVersion ?? cargoVersion(dirname(file), env);
+  const version = crates?.cargoVersion ?? (await cargoVersion(dirname(file), env));
   return {
     file,
     locked: parseLock(text),
@@ -132,7 +132,11 @@ async function privateHomeInstead(job: StartedJob, s: Settings, env: Record<stri
   job.exports.CARGO_HOME = job.dirs.cargoHome;
   await fs.mkdir(job.dirs.cargoHome, { recursive: true });
   log.warning(privateHomeAfterAll(job.home.reason, job.dirs.cargoHome));
-  if (job.crates) job.crates = await prepareCrates(s, job.root, job.dirs.cargoHome, job.identity, { ...env, CARGO_HOME: job.dirs.cargoHome }, log);
+  if (job.crates) {
+    // The lock file and cargo's version as the start found them: no second pair of processes.
+    const known = job.crates.lockFile ? Promise.resolve({ lockFile: job.crates.lockFile, version: job.crates.cargoVersion }) : undefined;
+    job.crates = await prepareCrates(s, job.root, job.dirs.cargoHome, job.identity, { ...env, CARGO_HOME: job.dirs.cargoHome }, log, known);
+  }
 }
 
 /**

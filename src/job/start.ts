@@ -21,7 +21,7 @@ import { describeBase } from '../model/base.js';
 import { TIER_TEXT } from '../pool/choose.js';
 import type { HomePlan, StartedJob } from './types.js';
 import type { TierRestore } from './tiers.js';
-import { prepareCrates } from './dependencies.js';
+import { findWorkspace, prepareCrates } from './dependencies.js';
 import { exportsFor, recordFor, viewAt } from './exports.js';
 import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
@@ -29,6 +29,7 @@ import { noHostSccacheServer } from '../model/messages.js';
 import { ifPresent, reportReadsTo } from '../os/absent.js';
 import { jobViewpoint } from '../pool/choose.js';
 import { clearRestoreLeftovers, openFleet, restoreTier, viewPart } from './tiers.js';
+import { failed } from '../model/failure.js';
 import { secureHome } from './shared-home.js';
 
 /*
@@ -86,11 +87,18 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
       phases[name] = Math.round(performance.now() - t0);
     }
   };
+  // Asked now, answered while the guard and the lease wait: where the Cargo.lock is and which
+  // cargo builds it (up to two processes through rustup's proxy, the crates phase's to read).
+  const workspace = o.crates === false ? undefined : findWorkspace(s, env);
+  workspace?.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
   // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
   // to take while anything less valuable is idle, and the chooser compares the same views.
   const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
   const guard = await phase('guard', 'Disk guard', async () =>
-    guardAndRecord(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }), 'job'),
+    guardAndRecord(
+      guardOptions(s, root, me.runnerId, log, { keep: async () => (s.layout === 'slot' ? slotToKeep({ root, me, view: plan.view }) : []) }),
+      'job',
+    ),
   );
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
@@ -107,10 +115,10 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
   // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
   if (o.crates !== false) {
     try {
-      job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
+      job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log, workspace));
     } catch (e) {
       await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-      throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
+      throw failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
     }
   }
   // What every trust domain reads in a shared CARGO_HOME is verified content, and what a job

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../os/runner-io.js';
 import type { StartedJob } from './types.js';
 import type { GuardReport } from '../pool/guard.js';
 

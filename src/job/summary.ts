@@ -1,5 +1,5 @@
 import { describeCopy } from '../pool/warm-copy.js';
-import * as core from '@actions/core';
+import { appendSummary } from '../os/runner-io.js';
 import type { GuardReport } from '../pool/guard.js';
 import type { EndedJob, StartedJob } from './types.js';
 import { formatBytes, formatDuration } from '../model/units.js';
@@ -159,6 +159,21 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   return { main, guard: g };
 }
 
+/**
+ * Pure: where a step's milliseconds went, for its debug log (and `npm run bench`, which reads it):
+ * `start-up` is Node's own start and the loading of the bundle, up to the step's first line.
+ */
+export function timingsLine(step: 'main' | 'post', parts: [string, number][], totalMs: number): string {
+  const each = parts.filter(([, ms]) => ms >= 0.5).map(([k, ms]) => `${k} ${Math.round(ms)} ms`);
+  return `Where the ${step} step's time went: ${each.join(', ')}; ${Math.round(totalMs)} ms since the process started.`;
+}
+
+/** Pure: the parts of a start that mainJob times itself (job.phases), and what it spent besides them, out of `ms`. */
+export function withRest(phases: Record<string, number> | undefined, ms: number, rest: string): [string, number][] {
+  const parts = Object.entries(phases ?? {});
+  return [...parts, [rest, ms - parts.reduce((n, [, v]) => n + v, 0)]];
+}
+
 /** Pure: the job-started hook's one line for the job log (the action's main step logs its phases instead). */
 export function startedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier' | 'reset' | 'dirs' | 'exports' | 'restore'>): string {
   const where = `${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''})`;
@@ -186,20 +201,19 @@ export function completedLine(
   return `cargo-isolate ${VERSION}: ${id.repository} ${id.key}, ${job.layout} ${job.slot} (${job.tier}); ${parts.filter(Boolean).join('; ')}.`;
 }
 
+/** Pure: an HTML table for the job summary, its first row the header. Cells are the rows' text as it is (paths, sizes). */
+export function htmlTable(header: string[], rows: string[][]): string {
+  const tr = (tag: 'th' | 'td', cells: string[]) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+  return `<table>${tr('th', header)}${rows.map((r) => tr('td', r)).join('')}</table>\n`;
+}
+
 export async function writeSummary(job: StartedJob | undefined, ended: EndedJob, guard: GuardReport | undefined): Promise<void> {
   const rows = summaryRows(job, ended, guard);
-  const s = core.summary.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
-    [
-      { data: 'What', header: true },
-      { data: 'Value', header: true },
-    ],
-    ...rows.main,
-  ]);
+  let text = `<h3>cargo-isolate ${VERSION}</h3>\n${htmlTable(['What', 'Value'], rows.main)}`;
   if (rows.guard.length) {
-    s.addHeading(`Disk guard (threshold ${guard!.threshold}, target ${guard!.target}, scope ${guard!.scope}${guard!.dryRun ? ', dry run' : ''})`, 4).addTable([
-      ['Action', 'Path', 'Size', 'Idle for', 'Last owner'].map((h) => ({ data: h, header: true })),
-      ...rows.guard,
-    ]);
+    const g = guard!;
+    text += `<h4>Disk guard (threshold ${g.threshold}, target ${g.target}, scope ${g.scope}${g.dryRun ? ', dry run' : ''})</h4>\n`;
+    text += htmlTable(['Action', 'Path', 'Size', 'Idle for', 'Last owner'], rows.guard);
   }
-  await s.write();
+  await appendSummary(text);
 }

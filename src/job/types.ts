@@ -96,6 +96,8 @@ export interface EndedJob {
   foreign?: ForeignOutcome;
   /** How long the post step's work took, and the disk when it ended. */
   releaseMs?: number;
+  /** Where the release's time went, step by step (ms): what a step's debug log and the bench read. */
+  releaseSteps?: Record<string, number>;
   diskAtRelease?: Disk;
   /** Compile units this job built and found fresh (warmth.ts); undefined when not counted. */
   units?: UnitCount;

@@ -33,6 +33,10 @@ export const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id 
 export const containerFilesKept = (o: { slot: string; seen: { root: string; uid: number }; hookUid: number; failed: string[] }) =>
   `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 
+/** The action's main step let the job run as it would without it: the host, not the workflow, is at fault (main-impl.ts). */
+export const actionLeftUnisolated = (why: string) =>
+  `cargo-isolate: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported): cargo uses its own directories.`;
+
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 export const hookLeftUnisolated = (why: string) =>
   `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;

@@ -1,5 +1,6 @@
 import { type Origin, type Source, InputError } from './settings.js';
 import { nearest } from './spelling.js';
+import { Failure } from './failure.js';
 
 /*
  * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
@@ -156,13 +157,13 @@ export const FLAGS: FlagSpec[] = [
   { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: "this text, or a command's own ('cargo-isolate help gc')" },
 ];
 
-export class UsageError extends Error {
+export class UsageError extends Failure {
   /** The command whose help the message points to, when it is known. */
   constructor(
     message: string,
     readonly command?: Command,
   ) {
-    super(message);
+    super(message, 'input');
     this.name = 'UsageError';
   }
 }

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Failure } from './failure.js';
 import { type Level, formatBytes, parseDuration, parseLevel, parseSize, unitHint } from './units.js';
 import { ARCHIVE_STORE_FORM, type ArchiveStore, parseArchiveStore } from './archive-store.js';
 
@@ -87,13 +88,13 @@ export function subjectOf(o: Origin): string {
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 export const refOf = (o: Origin): string => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 
-export class InputError extends Error {
+export class InputError extends Failure {
   /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
   constructor(origin: Origin | string | { message: string }, value = '', expected = '', hint?: string) {
-    if (typeof origin === 'object' && 'message' in origin) super(origin.message);
+    if (typeof origin === 'object' && 'message' in origin) super(origin.message, 'input');
     else {
       const o: Origin = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-      super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+      super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`, 'input');
     }
     this.name = 'InputError';
   }

@@ -21,6 +21,14 @@ import { join } from 'node:path';
 /** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
 export const SETTLE_MS = 30;
 
+/**
+ * The moment to record once one's own writes are done: the next millisecond. Date.now() is the
+ * current millisecond rounded down, and a write made earlier in that same millisecond carries a
+ * ctime with its fraction (a file changed at .86 of millisecond T is newer than T), so T itself
+ * would make one's own last write look like a later change.
+ */
+export const afterOwnWrites = (): number => Date.now() + 1;
+
 /** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
 export async function settle(at: number): Promise<void> {
   const left = at + SETTLE_MS + 1 - Date.now();

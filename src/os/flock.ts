@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { Failure } from '../model/failure.js';
 
 /*
  * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
@@ -136,12 +137,34 @@ export function hold(paths: string[], o: HoldOptions = {}): Promise<Held | undef
       if (out.startsWith('locked')) settle({ pid: child.pid!, child });
     });
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+    child.on('error', (e) =>
+      settle(undefined, new Failure(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')),
+    );
     child.on('exit', (code, signal) => {
       if (code === BUSY) return settle(undefined);
-      settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+      settle(
+        undefined,
+        whyNotOpened(paths) ?? new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`),
+      );
     });
   });
+}
+
+/**
+ * Why flock could not open one of its lock files (a read-only filesystem, a directory of another
+ * uid): the same open(2) flock makes (read-only, created when missing), so that the error names
+ * the file, the call and the code as every other failed system call does (model/failure.ts).
+ * Only on flock's failure: a lock taken costs no extra call.
+ */
+function whyNotOpened(paths: string[]): NodeJS.ErrnoException | undefined {
+  for (const p of paths) {
+    try {
+      closeSync(openSync(p, constants.O_RDONLY | constants.O_CREAT | constants.O_NOCTTY, 0o666));
+    } catch (e) {
+      return e as NodeJS.ErrnoException;
+    }
+  }
+  return undefined;
 }
 
 /** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
@@ -166,7 +189,7 @@ export function allFree(paths: string[], shared = false): boolean {
   paths = paths.filter((p) => existsSync(p)); // a lock file that does not exist is held by nobody
   if (paths.length === 0) return true;
   const r = spawnSync('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
-  if (r.error) throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+  if (r.error) throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
   return r.status === 0;
 }
 

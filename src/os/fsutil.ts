@@ -26,13 +26,19 @@ export const isPermissionError = (e: unknown): boolean => ['EACCES', 'EPERM'].in
  */
 export async function writeAtomic(path: string, data: string | Buffer, mode?: number): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  let step: 'write into' | 'rename' = 'write into';
   try {
     await fs.writeFile(tmp, data, { mode: mode ?? 0o644 });
     if (mode !== undefined) await fs.chmod(tmp, mode);
+    step = 'rename';
     await fs.rename(tmp, path);
   } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    // Said of what the caller named: the directory that refused the temp file, or the path it
+    // could not replace. The temp file's name would only puzzle whoever reads the message.
+    const err = e as NodeJS.ErrnoException;
+    if (err.code) Object.assign(err, step === 'write into' ? { syscall: 'write into', path: dirname(path) } : { syscall: 'replace', path });
+    throw err;
   }
 }
 

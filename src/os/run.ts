@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 
 /*
  * Running other programs: runCommand, the one way rm, chmod, chown, cp, sudo and docker are run
@@ -21,11 +22,11 @@ export interface RunResult {
 /**
  * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
  * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
- * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ * `rm`, `chmod`, `chown`, `cp`, `sudo`, `docker` and the questions put to `cargo` are run from.
  */
-export function runCommand(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+export function runCommand(cmd: string, args: string[], timeoutMs: number, o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((res) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd: o.cwd, env: o.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
@@ -83,11 +84,19 @@ export function runBounded(
   });
 }
 
+/** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
+export function signalExit(sig: NodeJS.Signals | null): number {
+  const n = sig ? constants.signals[sig] : undefined;
+  return n === undefined ? 1 : 128 + n;
+}
+
 /**
  * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
  * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
  * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
- * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ * Never rejects: its exit code, as a shell gives it (128 + the signal's number when a signal ended
+ * it: 137 for SIGKILL, an out-of-memory kill; 139 for SIGSEGV; 130 for SIGINT), or 127 and why it
+ * could not start.
  */
 export function runInForeground(cmd: string[], env: NodeJS.ProcessEnv, onStdout?: (text: string) => void): Promise<{ code: number; error?: Error }> {
   return new Promise((res) => {
@@ -100,6 +109,6 @@ export function runInForeground(cmd: string[], env: NodeJS.ProcessEnv, onStdout?
     };
     process.on('SIGINT', forward).on('SIGTERM', forward);
     child.on('error', (error) => done({ code: 127, error }));
-    child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+    child.on('close', (code, sig) => done({ code: code ?? signalExit(sig) }));
   });
 }

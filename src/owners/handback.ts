@@ -8,6 +8,7 @@ import { readRecord, writeRecord } from '../os/record-file.js';
 import { findForeign, findForeignInHome } from './foreign.js';
 import { myUid } from '../os/proc.js';
 import { listDir, lstatIfPresent } from '../os/absent.js';
+import { Failure } from '../model/failure.js';
 
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
@@ -23,9 +24,10 @@ const ROOT_OWN = /^u0(-untrusted-sccache|-verified)?$/;
 async function giveSlot(dirs: Dirs, to: Owner, timeoutMs: number): Promise<void> {
   const r = await chownTree([dirs.base], to, true, timeoutMs);
   if (!r.ok)
-    throw new Error(
+    throw new Failure(
       `chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
         "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it",
+      'environment',
     );
   const rec = await readRecord(dirs.record);
   if (rec && (rec.uid !== to.uid || rec.foreign)) {
@@ -59,7 +61,7 @@ export async function handBackJob(
   // A dependency archive it saved (job/tiers.ts): the root owner's guard must be able to remove it.
   if (archived) shared.push(rootPaths(j.root).archives);
   const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
-  if (!r.ok) throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+  if (!r.ok) throw new Failure(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
   // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
   // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
   // Only what root made there since: the rest keeps its change time (home-sources.ts reads it).
@@ -68,7 +70,7 @@ export async function handBackJob(
   const rootOwn = (await listDir(homes)).filter((n) => ROOT_OWN.test(n)).map((n) => `${homes}/${n}`);
   if (rootOwn.length) {
     const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs, { from: 0 });
-    if (!r.ok) throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    if (!r.ok) throw new Failure(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
   }
   if (j.layout === 'slot') await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
   const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));

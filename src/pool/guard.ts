@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Disk, beyond, measure } from '../os/disk.js';
 import { hold, release } from '../os/flock.js';
-import { rootPaths, slotDirs } from '../model/layout.js';
+import { gitStorePaths, rootPaths, slotDirs, storePaths } from '../model/layout.js';
 import { type LockSet, cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import type { Settings } from '../model/settings.js';
@@ -12,7 +12,7 @@ import { OutsideRootError, type RemoveResult, deleteTrashEntry, removeTree } fro
 import { diskUsage } from '../os/sizes.js';
 import { crateBlobs } from '../store/crates.js';
 import { gitEntries } from '../store/gitstore.js';
-import { type Level, formatBytes, formatLevel } from '../model/units.js';
+import { type Level, formatBytes, formatDuration, formatLevel } from '../model/units.js';
 import { isPermissionError } from '../os/fsutil.js';
 import type { SlotView } from './choose.js';
 import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, othersIdle } from './policy.js';
@@ -20,6 +20,7 @@ import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
 import { isDeadArchive, listHostArchives, removeHostArchive, saveInProgress } from '../store/archive-host.js';
 import { DATA, isRestoreLeftover } from '../store/archive.js';
+import { Failure, failed } from '../model/failure.js';
 import { isDirAt, listDir, lstatIfPresent } from '../os/absent.js';
 import { belowFailBelow, idleNeedsRoot, stillOverThreshold } from '../model/messages.js';
 
@@ -31,8 +32,12 @@ import { belowFailBelow, idleNeedsRoot, stillOverThreshold } from '../model/mess
 
 export type Kind = 'trash' | 'job-dir' | 'target' | 'archive' | 'registry-src' | 'crate' | 'git';
 
-/** Something the guard could delete, as a collector finds it; its kind's row gives its place in the order. */
-export type Candidate = Omit<Weighed, 'kind' | 'order' | 'shared'> & { kind: Kind };
+/**
+ * Something the guard could delete, as a collector finds it; its kind's row gives its place in the
+ * order. `bytesStale`: its bytes are a record's, measured before the slot's last lease (a job that
+ * ended without its post step): good enough to weigh it, not to say what removing it frees.
+ */
+export type Candidate = Omit<Weighed, 'kind' | 'order' | 'shared'> & { kind: Kind; bytesStale?: boolean };
 /** A candidate as the policy weighs it: with its kind's order and owner test. */
 export type Ranked = Candidate & Weighed;
 
@@ -161,14 +166,14 @@ const KINDS: Record<Kind, KindRow> = {
     shared: false,
     anyOwner: false,
     async collect({ root, slots }) {
-      const perSlot: Candidate[] = slots.map(({ name, record: rec, live }) => ({
-        kind: 'registry-src',
-        path: join(slotDirs(root, name).cargoHome, 'registry', 'src'),
-        lastUsedMs: lastUsedMs(rec),
-        owner: rec?.runnerId,
-        live,
-        slot: name,
-      }));
+      // Only a slot with a CARGO_HOME of its own has sources in it (a fork PR's: cargo-home.ts);
+      // a trusted job's are in its uid's shared home (sharedSources). A path that is not there is
+      // not a candidate: the guard never lists, or warns about, what does not exist.
+      const perSlot: Candidate[] = [];
+      for (const { name, record: rec, live } of slots) {
+        const path = join(slotDirs(root, name).cargoHome, 'registry', 'src');
+        if (await isDirAt(path)) perSlot.push({ kind: 'registry-src', path, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
+      }
       return [...perSlot, ...(await sharedSources(root, slots))];
     },
     async remove(root, c, timeoutMs) {
@@ -234,6 +239,8 @@ export function slotCandidates(root: string, slots: SlotView[]): Ranked[] {
       shared,
       path,
       bytes: rec?.sizes?.target,
+      // ISO times of one clock compare as strings: no parse for each slot of each simulated scan.
+      bytesStale: rec?.sizes ? rec.sizes.measuredAt < rec.leasedAt : undefined,
       lastUsedMs: lastUsedMs(rec),
       owner: rec?.runnerId,
       live,
@@ -363,8 +370,12 @@ export interface GuardOptions {
   lockWaitSeconds?: number;
   /** CLI gc: also idle slots unused for this long are removed whole, whatever the disk says. */
   maxAgeMs?: number;
-  /** Slots whose build this job is about to take (planPrune's `keep`). */
-  keep?: string[];
+  /**
+   * Slots whose build this job is about to take (planPrune's `keep`): asked only when the guard
+   * prunes, under its lock (finding them scans every slot and the host's history: a cost a job
+   * under the threshold, nearly every job, does not pay).
+   */
+  keep?: () => Promise<string[]>;
   /** The time builds are weighed at (value.ts): now, unless a test fixes it. */
   nowMs?: number;
   timeoutMs: number;
@@ -387,33 +398,63 @@ export function guardOptions(s: Settings, root: string, runnerId: string, log: L
   };
 }
 
-export class DiskFullError extends Error {}
+/** The disk is below `fail-below` after pruning: the one failure the operator asks the guard for. */
+export class DiskFullError extends Failure {
+  constructor(message: string) {
+    super(message, 'floor');
+    this.name = 'DiskFullError';
+  }
+}
 
 /**
- * Removes one candidate; its outcome. What another uid holds (a root container job's files
- * never handed back) is not attempted by anyone but root: renaming a directory needs write
- * access to it, and a futile `rm -rf` over a large tree only costs time.
+ * The one byte model of the guard, for its log, its totals, its dry run and where a dry run stops:
+ * what removing a candidate frees. A slot's build as its job's end measured it (slot.json), unless
+ * a lease came after that measure (a job that ended without its post step); anything else as `du`
+ * counts it now, each file once, where a file hard-linked from the crate or git store (a job
+ * directory's seeded crates) counts in the store: removing the directory frees nothing of it.
  */
-async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<Outcome> {
+async function bytesFreed(root: string, c: Candidate): Promise<number> {
+  if (c.bytes !== undefined && !c.bytesStale) return c.bytes;
+  const stores = c.kind === 'job-dir' || c.kind === 'trash' ? [storePaths(root).blobs, gitStorePaths(root).base] : [];
+  return diskUsage(c.path, 30_000, stores);
+}
+
+/**
+ * What another uid holds (a root container job's files never handed back) is not attempted by
+ * anyone but root: renaming a directory needs write access to it, and a futile `rm -rf` over a
+ * large tree only costs time. The same test for a dry run and a real one.
+ */
+async function needsRoot(root: string, c: Candidate): Promise<boolean> {
   const uid = myUid();
-  if (uid !== 0 && !KINDS[c.kind].anyOwner) {
-    const st = await lstatIfPresent(c.path);
-    if (st && st.uid !== uid) return 'needs root';
-    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-    const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
-    if (rec?.uid !== undefined && rec.uid !== uid) return 'needs root';
-  }
+  if (uid === 0 || KINDS[c.kind].anyOwner) return false;
+  const st = await lstatIfPresent(c.path);
+  if (!st) return false; // nothing there to remove: its remover says so (absent)
+  if (st.uid !== uid) return true;
+  // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+  const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
+  return rec?.uid !== undefined && rec.uid !== uid;
+}
+
+/** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
+async function wouldRemove(root: string, c: Candidate): Promise<Outcome> {
+  if (!(await lstatIfPresent(c.path))) return 'absent';
+  return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
+}
+
+/** Removes one candidate; its outcome. */
+async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<Outcome> {
+  if (await needsRoot(root, c)) return 'needs root';
   try {
     return await KINDS[c.kind].remove(root, c, timeoutMs);
   } catch (e) {
     if (isPermissionError(e)) return 'needs root';
     // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
     if (e instanceof OutsideRootError) return 'refused';
-    throw e;
+    throw failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
   }
 }
 
-/** How the guard's log line opens for each outcome of a removal (`absent` and a dry run's are not logged). */
+/** How the guard's log line opens for each outcome of a removal (`absent` is not logged). */
 const OUTCOME_TEXT: Record<Outcome, string> = {
   removed: 'Removed',
   live: 'Skipped (became live)',
@@ -455,9 +496,14 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     return checkFloor(o, report);
   }
   let livePlan: Candidate[] = [];
-  await fs.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
   const waitStart = Date.now();
-  const guardLock = await hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+  const guardLock = await (async () => {
+    await fs.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+    return hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+  })().catch((e) => {
+    // A read-only root, or one this user may not write: nothing could be removed there anyway.
+    throw failed(`The disk guard of ${o.root} cannot take its lock`, e);
+  });
   report.lockWaitMs = Date.now() - waitStart;
   if (!guardLock) {
     log.warning(`Another disk guard on this host held ${rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
@@ -469,57 +515,55 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     if (report.lockWaitMs > 100) log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
     if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs)) log.info('No longer over the threshold (another guard freed space): nothing to prune.');
     const t0 = performance.now();
-    const plan = planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
+    const plan = planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: await o.keep?.() });
     report.decisionMs = performance.now() - t0;
     report.liveBytes = plan.liveBytes;
     report.othersBytes = plan.othersBytes;
     livePlan = plan.live;
-    let simulatedFree = 0;
+    // A dry run walks the same plan with the same steps and the same byte model (bytesFreed), and
+    // only its removal is pretended: what it lists is what the real run removes, in that order, as
+    // long as nothing else changes the disk meanwhile (the real run re-measures the disk after
+    // each removal; the dry run adds what it would have freed).
+    let pretendedFree = 0;
     const overAtStart = beyond(now, o.threshold);
     const keptFrom = plan.ordered.length;
     for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
       const step = SHIPPED.guardStep(c, i, keptFrom, {
         overAtStart,
         disk: now,
-        pendingBytes: simulatedFree,
+        pendingBytes: pretendedFree,
         target: o.target,
         maxAgeMs: o.maxAgeMs,
         nowMs: Date.now(),
       });
       if (step === 'stop') break;
       if (step === 'skip') continue;
-      if (i === keptFrom)
-        log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
       const ageMs = Date.now() - c.lastUsedMs;
-      const bytes = c.bytes ?? (await diskUsage(c.path));
+      const bytes = await bytesFreed(o.root, c);
+      const outcome = o.dryRun ? await wouldRemove(o.root, c) : await removeCandidate(o.root, c, o.timeoutMs);
+      if (!o.dryRun) now = await measure(o.root);
+      if (outcome === 'absent') continue; // gone since the scan: nothing to say
+      if (i >= keptFrom && c.kind === 'target')
+        log.warning(
+          `Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, ` +
+            'the build this job was about to start from; it starts cold.',
+        );
+      const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
+      if (o.dryRun) pretendedFree += freed;
       // What is left of other runners' idle data is what the final warning reports.
-      const freedOthers = () => {
-        if (othersIdle(c, o.scope, o.runnerId)) report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
-      };
-      if (o.dryRun) {
-        freedOthers();
-        simulatedFree += bytes;
-        report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-        continue;
-      }
-      const prev = now;
-      const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-      now = await measure(o.root);
-      if (outcome === 'absent') continue;
-      if (outcome === 'removed') freedOthers();
+      if (freed > 0 && othersIdle(c, o.scope, o.runnerId)) report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
       if (outcome === 'needs root') {
         report.needsRoot.count++;
         report.needsRoot.bytes += bytes;
       }
-      // One number per removal, logged and summed alike: the guard reports what it freed, not
-      // what the filesystem did meanwhile (other jobs write while it runs).
-      const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+      // One number per removal, logged and summed alike, in a dry run and a real one.
       report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-      const size = formatBytes(outcome === 'removed' ? freed : bytes);
-      log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${size}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+      log.info(
+        `${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${formatBytes(freed || bytes)}, idle ${formatDuration(ageMs)}, last owner ${c.owner ?? 'unknown'}).`,
+      );
     }
     report.after = now;
-    report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
+    report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
     if (report.needsRoot.count > 0) {
       log.warning(idleNeedsRoot(report.needsRoot.count, formatBytes(report.needsRoot.bytes), myUid()));
     }

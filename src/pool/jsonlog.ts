@@ -2,6 +2,7 @@ import { constants, promises as fs } from 'node:fs';
 import { handBackTo, ownerOf } from '../owners/owner.js';
 import { myUid } from '../os/proc.js';
 import { ifPresent, lstatIfPresent } from '../os/absent.js';
+import { Failure } from '../model/failure.js';
 
 /*
  * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
@@ -32,7 +33,7 @@ export async function appendLine(root: string, path: string, e: { t: string }): 
   try {
     const before = await h.stat();
     if (!before.isFile() || before.nlink !== 1)
-      throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+      throw new Failure(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`, 'environment');
     await h.write(JSON.stringify({ t, ...rest }) + '\n');
     st = await h.stat();
     // A root job on a root owned by the runner's user: the next host job must be able to append.

@@ -6,6 +6,7 @@ import { unreliableFlockRoot } from '../model/messages.js';
 import { chownTree, handBackTo, ownerOf, ownersOf } from '../owners/owner.js';
 import { myUid } from '../os/proc.js';
 import { ifPresent, lstatIfPresent } from '../os/absent.js';
+import { Failure, errnoText } from '../model/failure.js';
 
 /*
  * The root every slot, store and lock lives under: which paths are refused as roots (system
@@ -18,9 +19,10 @@ const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/
 /** Trees that must never contain a root. */
 const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
 
-export class RootError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A root refused (kind 'input': the path cannot be meant) or that cannot be used here (kind 'environment': not writable). */
+export class RootError extends Failure {
+  constructor(message: string, kind: 'input' | 'environment' = 'input') {
+    super(message, kind);
     this.name = 'RootError';
   }
 }
@@ -162,9 +164,12 @@ export async function prepareRoot(
     if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid)) await chownTree([p.marker, ...skeleton], to, false);
   } catch (e) {
     const err = (await blame(root)) ?? (e as NodeJS.ErrnoException);
+    // The host's doing, not the value's: the path may be right, and this user or mount wrong.
+    const fix = err.code === 'EACCES' || err.code === 'EPERM' ? 'Give the runner user write access, or choose another path' : undefined;
+    if (!err.code) throw e;
     throw new RootError(
-      `${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). ` +
-        'Give the runner user write access or choose another path.',
+      `${input}: cannot create or write it: ${errnoText({ code: err.code, syscall: err.syscall, path: err.path ?? root }, fix)}`,
+      'environment',
     );
   }
   return root;

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { runCommand } from '../os/run.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -75,10 +75,13 @@ export async function fileSha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-export function cargoVersion(cwd: string, env: NodeJS.ProcessEnv): string | undefined {
-  const r = spawnSync('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-  return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+/**
+ * The version cargo reports where the build will run (rust-toolchain.toml may pick another). Not
+ * synchronous: a job's start asks it while its guard and lease wait on their own processes.
+ */
+export async function cargoVersion(cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const r = await runCommand('cargo', ['--version'], 30_000, { cwd, env });
+  return r.code === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
 }
 
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { SETTLE_MS, changedSince, settle } from '../os/changes.js';
+import { SETTLE_MS, afterOwnWrites, changedSince, settle } from '../os/changes.js';
 import { hold, release } from '../os/flock.js';
 import { writeAtomic } from '../os/fsutil.js';
 import { removeTree } from '../os/remove.js';
@@ -389,7 +389,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     }
     // Everything this check wrote so far is stamped before `at`; what changes after it is not.
     // So everything recorded as verified is read after it: each `.crate` is hashed once more.
-    const at = Date.now();
+    const at = afterOwnWrites();
     await settle(at);
     for (const w of todo.filter((x) => x.tree)) {
       if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
@@ -416,7 +416,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     // process wrote meanwhile): a path compared before `at2` and changed after that comparison
     // would otherwise carry a ctime older than its record.
     const repaired = todo.filter((w) => w.tree && w.diffs?.length);
-    const at2 = Date.now();
+    const at2 = afterOwnWrites();
     if (repaired.length) await settle(at2);
     for (const w of repaired) {
       const base = w.only !== undefined && !w.crateOnly ? w.scanAt : at;

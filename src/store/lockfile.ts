@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { runCommand } from '../os/run.js';
 import { existsSync, promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -63,13 +63,33 @@ export function lockDependencies(text: string): { local: string[]; external: str
 }
 
 /**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
+ * Pure: what a manifest's text says of where its workspace's root is, where that is plain:
+ * `here` for a manifest with a `[workspace]` table (a workspace's root is where it is declared);
+ * `alone` for one that names no workspace at all (then its directory is the root unless a
+ * manifest above claims it); `ask` for a `workspace = ...` key (a package that names its root,
+ * or a workspace written inline), which only cargo reads right.
+ */
+export function workspaceHint(manifest: string): 'here' | 'alone' | 'ask' {
+  if (/^\s*workspace\s*=/m.test(manifest)) return 'ask';
+  return /^\s*\[\s*workspace\s*(\.[^\]]*)?\]/m.test(manifest) ? 'here' : 'alone';
+}
+
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace. Where the manifest says it
+ * plainly (workspaceHint: a `[workspace]` table, or a package with no manifest above it), from the
+ * manifest; otherwise `cargo locate-project --workspace` run where the build will run, which costs
+ * a process and rustup's proxy, 10 to 20 ms of every step's start; when cargo cannot say (no
+ * Cargo.toml there), the nearest Cargo.lock above the directory.
  */
 export async function findLockFile(manifestPath: string | undefined, workingDirectory: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
-  if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml')) return undefined;
+  const manifest = manifestPath ? resolve(workingDirectory, manifestPath) : nearestAbove(workingDirectory, 'Cargo.toml');
+  if (!manifest) return undefined;
+  const text = await fs.readFile(manifest, 'utf8').catch(() => undefined);
+  const hint = text === undefined ? 'ask' : workspaceHint(text);
+  if (hint === 'here' || (hint === 'alone' && !nearestAbove(dirname(dirname(manifest)), 'Cargo.toml'))) {
+    const lock = join(dirname(manifest), 'Cargo.lock');
+    return existsSync(lock) ? lock : undefined;
+  }
   const args = [
     'locate-project',
     '--workspace',
@@ -77,8 +97,8 @@ export async function findLockFile(manifestPath: string | undefined, workingDire
     'plain',
     ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : []),
   ];
-  const r = spawnSync('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-  if (r.status === 0 && r.stdout.trim()) {
+  const r = await runCommand('cargo', args, 30_000, { cwd: workingDirectory, env });
+  if (r.code === 0 && r.stdout.trim()) {
     const lock = join(dirname(r.stdout.trim()), 'Cargo.lock');
     return existsSync(lock) ? lock : undefined;
   }
@@ -88,10 +108,11 @@ export async function findLockFile(manifestPath: string | undefined, workingDire
   }
 }
 
-function hasAbove(dir: string, name: string): boolean {
+/** The nearest `name` at or above `dir`, or undefined. */
+function nearestAbove(dir: string, name: string): string | undefined {
   for (let d = resolve(dir); ; d = dirname(d)) {
-    if (existsSync(join(d, name))) return true;
-    if (dirname(d) === d) return false;
+    if (existsSync(join(d, name))) return join(d, name);
+    if (dirname(d) === d) return undefined;
   }
 }
 
