@@ -7038,7 +7038,7 @@ const {
   tildeTrimReplace,
   caretTrimReplace,
 } = __webpack_require__(5471)
-const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __webpack_require__(7482)
+const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __webpack_require__(5101)
 
 // unbounded global build-metadata stripper used by parseRange
 const BUILDSTRIPRE = new RegExp(src[t.BUILD], 'g')
@@ -7391,7 +7391,7 @@ const testSet = (set, version, options) => {
 
 
 const debug = __webpack_require__(1159)
-const { MAX_LENGTH, MAX_SAFE_INTEGER } = __webpack_require__(7482)
+const { MAX_LENGTH, MAX_SAFE_INTEGER } = __webpack_require__(5101)
 const { safeRe: re, t } = __webpack_require__(5471)
 
 const parseOptions = __webpack_require__(356)
@@ -8233,7 +8233,7 @@ module.exports = sort
 
 
 const parse = __webpack_require__(6353)
-const constants = __webpack_require__(7482)
+const constants = __webpack_require__(5101)
 const SemVer = __webpack_require__(7163)
 
 const truncate = (version, truncation, options) => {
@@ -8304,7 +8304,7 @@ module.exports = valid
 
 // just pre-load all the stuff that index.js lazily exports
 const internalRe = __webpack_require__(5471)
-const constants = __webpack_require__(7482)
+const constants = __webpack_require__(5101)
 const SemVer = __webpack_require__(7163)
 const identifiers = __webpack_require__(3348)
 const parse = __webpack_require__(6353)
@@ -8397,7 +8397,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7482:
+/***/ 5101:
 /***/ ((module) => {
 
 
@@ -8607,7 +8607,7 @@ const {
   MAX_SAFE_COMPONENT_LENGTH,
   MAX_SAFE_BUILD_LENGTH,
   MAX_LENGTH,
-} = __webpack_require__(7482)
+} = __webpack_require__(5101)
 const debug = __webpack_require__(1159)
 exports = module.exports = {}
 
@@ -8843,7 +8843,7 @@ const {
   MAX_LENGTH,
   MAX_SAFE_BUILD_LENGTH,
   WHITESPACE_CHARACTERS,
-} = __webpack_require__(7482)
+} = __webpack_require__(5101)
 
 /**
  * Remembers the last two rows of digits so their characters need not be reread.

@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 536:
+/***/ 4477:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -16,16 +16,19 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/os/run.ts
+
 
 /**
  * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
  * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
- * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ * `rm`, `chmod`, `chown`, `cp`, `sudo`, `docker` and the questions put to `cargo` are run from.
  */
-function run_runCommand(cmd, args, timeoutMs) {
+function run_runCommand(cmd, args, timeoutMs, o = {}) {
     return new Promise((res) => {
-        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd: o.cwd, env: o.env });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
@@ -76,11 +79,18 @@ function run_runBounded(cmd, args, o) {
         child.on('close', (code, signal) => done({ code, signal, timedOut: false }));
     });
 }
+/** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
+function signalExit(sig) {
+    const n = sig ? constants.signals[sig] : undefined;
+    return n === undefined ? 1 : 128 + n;
+}
 /**
  * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
  * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
  * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
- * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ * Never rejects: its exit code, as a shell gives it (128 + the signal's number when a signal ended
+ * it: 137 for SIGKILL, an out-of-memory kill; 139 for SIGSEGV; 130 for SIGINT), or 127 and why it
+ * could not start.
  */
 function runInForeground(cmd, env, onStdout) {
     return new Promise((res) => {
@@ -93,7 +103,7 @@ function runInForeground(cmd, env, onStdout) {
         };
         process.on('SIGINT', forward).on('SIGTERM', forward);
         child.on('error', (error) => done({ code: 127, error }));
-        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+        child.on('close', (code, sig) => done({ code: code ?? signalExit(sig) }));
     });
 }
 
@@ -576,6 +586,8 @@ const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(i
  * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
  */
 const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The action's main step let the job run as it would without it: the host, not the workflow, is at fault (main-impl.ts). */
+const actionLeftUnisolated = (why) => `cargo-isolate: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported): cargo uses its own directories.`;
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
 /** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
@@ -617,8 +629,6 @@ const fleetStoreMapsUid = (dir, owner, uid) => `${dir} belongs to uid ${owner}, 
 /** `archive-store: actions-cache` where no action step runs: the runner hooks, `cargo-isolate run` (fleet-store.ts). */
 const actionsCacheNeedsToken = (who) => `the Actions cache service needs the runtime token that only a workflow's action steps get, which ${who}: the host tier only here (a shared directory works everywhere)`;
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/model/archive-content.ts
 /*
  * What a dependency archive holds: what a later build needs to find every unit of a package that
@@ -716,15 +726,22 @@ const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
  */
 async function fsutil_writeAtomic(path, data, mode) {
     const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+    let step = 'write into';
     try {
         await fs.writeFile(tmp, data, { mode: mode ?? 0o644 });
         if (mode !== undefined)
             await fs.chmod(tmp, mode);
+        step = 'rename';
         await fs.rename(tmp, path);
     }
     catch (e) {
-        await fs.rm(tmp, { force: true });
-        throw e;
+        await fs.rm(tmp, { force: true }).catch(() => undefined);
+        // Said of what the caller named: the directory that refused the temp file, or the path it
+        // could not replace. The temp file's name would only puzzle whoever reads the message.
+        const err = e;
+        if (err.code)
+            Object.assign(err, step === 'write into' ? { syscall: 'write into', path: dirname(path) } : { syscall: 'replace', path });
+        throw err;
     }
 }
 /**
@@ -871,7 +888,144 @@ async function copy_removeEscapingLinks(dir) {
     return removed;
 }
 
+;// CONCATENATED MODULE: ./src/model/failure.ts
+/*
+ * What went wrong, said one way by every entry point (the action's steps, the runner's hooks, the
+ * CLI): one sentence that says what failed, on which path or input, and what to do, and a kind
+ * that decides what a front end makes of it: a failed step or a warning, an exit code. A stack
+ * trace is never part of it; the front ends show one only when asked (--verbose, RUNNER_DEBUG).
+ *
+ * The kinds, and why they differ:
+ * - input: a value the user set cannot be meant (InputError, UsageError, a refused root). It is
+ *   refused at once: the action fails its step, the CLI exits 2. The hooks warn instead: the
+ *   operator's variables apply to every job, and a runner should not fail them all.
+ * - environment: the host is not as it must be (a path that cannot be read or written, a
+ *   read-only filesystem, a full disk). Housekeeping never fails a job: the action and the hooks
+ *   warn and the job runs as it would without them; the CLI exits 3.
+ * - floor: the disk is below `fail-below` after pruning, which the operator asked to fail on: the
+ *   action and the hooks fail the job, the CLI exits 4.
+ * - unexpected: anything else, a defect of cargo-isolate. Said with what was being done and how to
+ *   see more; the action and the hooks warn, the CLI exits 1 (what Node exits with for a crash).
+ */
+/** The CLI's exit code for each kind (docs/operations.md lists them); 0 is success. */
+const EXIT_CODES = { unexpected: 1, input: 2, environment: 3, floor: 4 };
+/** A failure whose message is already the sentence an operator reads, and whose kind is known. */
+class failure_Failure extends Error {
+    kind;
+    constructor(message, kind, options) {
+        super(message, options);
+        this.kind = kind;
+        this.name = 'Failure';
+    }
+}
+const isErrno = (e) => {
+    const code = e instanceof Error ? e.code : undefined;
+    return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+};
+/** What a call was doing, in words: `could not <verb> <path>`. Calls not listed are named as they are. */
+const VERB = {
+    open: 'open',
+    read: 'read',
+    write: 'write',
+    'write into': 'write into',
+    rename: 'rename',
+    replace: 'replace',
+    mkdir: 'create the directory',
+    rmdir: 'remove the directory',
+    unlink: 'remove',
+    rm: 'remove',
+    scandir: 'list',
+    opendir: 'list',
+    stat: 'read',
+    lstat: 'read',
+    statfs: 'measure the filesystem of',
+    access: 'write to',
+    chmod: 'change the mode of',
+    chown: 'change the owner of',
+    lchown: 'change the owner of',
+    link: 'link',
+    symlink: 'link',
+    copyfile: 'copy',
+    utime: 'touch',
+    realpath: 'resolve',
+    readlink: 'read the link',
+};
+/** What each error code means, and what the operator can do about it. */
+const CODES = {
+    ENOENT: { says: 'it does not exist', fix: 'Create it, or choose another path' },
+    ENOTDIR: { says: 'a file is in the way where a directory should be', fix: 'Move the file away, or choose another path' },
+    EISDIR: { says: 'it is a directory', fix: 'Name a file' },
+    EACCES: { says: 'permission denied', fix: 'Run as its owner (or root), or give this user access to it' },
+    EPERM: { says: 'operation not permitted', fix: 'Run as its owner (or root), or give this user access to it' },
+    EROFS: { says: 'the filesystem is read-only', fix: 'Remount it read-write, or choose a path on a writable filesystem' },
+    ENOSPC: { says: 'the filesystem is full', fix: "Free space ('cargo-isolate gc' removes idle data), or choose another filesystem" },
+    EDQUOT: { says: "this user's disk quota is used up", fix: 'Raise the quota, or free space' },
+    EIO: { says: 'an input/output error', fix: 'Check the disk (dmesg)' },
+    EMFILE: { says: 'too many open files', fix: 'Raise the limit of open files (ulimit -n)' },
+    ENFILE: { says: 'too many open files on the host', fix: 'Raise fs.file-max, or end what holds them' },
+    ELOOP: { says: 'too many symbolic links on the way', fix: 'Look for a link that points back at itself' },
+    ENAMETOOLONG: { says: 'the path is too long', fix: 'Choose a shorter path' },
+    EEXIST: { says: 'something is there already', fix: 'Move it away, or choose another path' },
+    EBUSY: { says: 'it is busy (a mount point, or in use)', fix: 'Choose a path that is not a mount point' },
+    EXDEV: { says: 'it is on another filesystem', fix: 'Keep the root on one filesystem' },
+};
+/**
+ * Pure: the sentence for a failed system call: `could not <verb> <path>: <what it means> (<CODE>).
+ * <What to do>.`, with `fix` instead of the code's own advice where the caller knows better.
+ */
+function errnoText(e, fix) {
+    const known = CODES[e.code];
+    const verb = e.syscall === undefined ? undefined : (VERB[e.syscall] ?? (e.syscall.startsWith('spawn') ? 'run' : e.syscall));
+    const what = verb && e.path ? `could not ${verb} ${e.path}${e.dest ? ` to ${e.dest}` : ''}: ` : e.path ? `${e.path}: ` : '';
+    return `${what}${known?.says ?? 'it failed'} (${e.code}). ${fix ?? known?.fix ?? 'Check the path and its permissions'}.`;
+}
+/**
+ * A failure of the host, with what was being done: `Writing the metrics to F: could not write
+ * into D: it does not exist (ENOENT). Create the directory, or choose another --output.` (`fixes`:
+ * the caller's own advice for some codes, where it knows better than the code's). Its
+ * message is whole wherever it is printed; `cause` keeps the original error for a debug log.
+ * Anything not a failed system call is unexpected (or keeps the kind it had) and is said with
+ * the doing in front.
+ */
+function failure_failed(doing, e, o = {}) {
+    if (isErrno(e))
+        return new failure_Failure(`${doing}: ${errnoText(e, o.fixes?.[e.code])}`, 'environment', { cause: e });
+    if (e instanceof failure_Failure)
+        return new failure_Failure(`${doing}: ${e.message}`, e.kind, { cause: e });
+    return new failure_Failure(`${doing}: ${e instanceof Error ? e.message : String(e)}`, 'unexpected', { cause: e });
+}
+/**
+ * Pure: any thrown value as a front end reports it, after the front end's own words (`cargo-isolate:`,
+ * `cargo-isolate job-started hook:`). `more` says how to see more of an unexpected failure in
+ * this front end (`run it again with --verbose`).
+ */
+function explain(e, o) {
+    const stack = stackOf(e);
+    // A Failure's message is written whole by the code that throws it (a value with a newline in it included).
+    if (e instanceof failure_Failure)
+        return { kind: e.kind, message: e.message, exitCode: EXIT_CODES[e.kind], stack };
+    if (isErrno(e))
+        return { kind: 'environment', message: errnoText(e), exitCode: EXIT_CODES.environment, stack };
+    const what = e instanceof Error ? e.message : String(e);
+    return {
+        kind: 'unexpected',
+        message: oneLine(`an unexpected failure: ${what.replace(/\.$/, '')}. This is a defect of cargo-isolate: ${o.more}, and report it`) + '.',
+        exitCode: EXIT_CODES.unexpected,
+        stack,
+    };
+}
+/** Every stack along the chain of causes: the debug log's whole story. */
+function stackOf(e) {
+    const parts = [];
+    for (let x = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++)
+        parts.push(x.stack ?? String(x));
+    return parts.length ? parts.join('\ncaused by: ') : undefined;
+}
+/** Another module's message is made one line (a workflow command, a log line): a second line would read like a second message. */
+const oneLine = (s) => s.replace(/\s*\n\s*/g, ' ').trim();
+
 ;// CONCATENATED MODULE: ./src/os/flock.ts
+
 
 
 /*
@@ -993,13 +1147,30 @@ function flock_hold(paths, o = {}) {
                 settle({ pid: child.pid, child });
         });
         child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+        child.on('error', (e) => settle(undefined, new Failure(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
         child.on('exit', (code, signal) => {
             if (code === BUSY)
                 return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+            settle(undefined, whyNotOpened(paths) ?? new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
         });
     });
+}
+/**
+ * Why flock could not open one of its lock files (a read-only filesystem, a directory of another
+ * uid): the same open(2) flock makes (read-only, created when missing), so that the error names
+ * the file, the call and the code as every other failed system call does (model/failure.ts).
+ * Only on flock's failure: a lock taken costs no extra call.
+ */
+function whyNotOpened(paths) {
+    for (const p of paths) {
+        try {
+            closeSync(openSync(p, constants.O_RDONLY | constants.O_CREAT | constants.O_NOCTTY, 0o666));
+        }
+        catch (e) {
+            return e;
+        }
+    }
+    return undefined;
 }
 /** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
 function flock_release(h) {
@@ -1024,7 +1195,7 @@ function allFree(paths, shared = false) {
         return true;
     const r = spawnSync('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
     if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+        throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
 }
 /** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
@@ -1919,7 +2090,7 @@ async function serve(req) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(536);
+/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4477);
 // The fleet store's worker (store/fleet-worker.ts starts it for each call), bundled into dist/fleet-worker.
 
 process.exitCode = await (0,_fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runWorker */ .W)(process.argv[2]);
