@@ -347,7 +347,7 @@ describe('which tier a start came from, and why each missed', () => {
       { tier: 'slot', why: 'a new slot' },
       { tier: 'copy', why: 'no idle slot holds a compatible warm build of this job' },
       { tier: 'host-archive', why: 'no dependency archive of acme/w for pr-5' },
-      { tier: 'compile-cache', why: 'the job does not compile through sccache (RUSTC_WRAPPER)' },
+      { tier: 'compile-cache', why: 'no RUSTC_WRAPPER: the job compiles through no compile cache' },
     ]);
   });
 });

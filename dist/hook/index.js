@@ -7014,6 +7014,9 @@ async function saveTier(o) {
         if (!saved.saved) {
             if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock')
                 return skip(saved.detail);
+            // A host without zstd has no host tier: said in the log and the summary, not warned at every job's end.
+            if (saved.reason === 'no-zstd')
+                return skip(`${saved.detail}: install zstd on the host for its dependency archives`);
             const r = { tier: 'host', outcome: 'failed', why: saved.detail, ms: ms() };
             await recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'failed', ms: r.ms });
             return r;
@@ -7091,7 +7094,7 @@ function tierMisses(f) {
     if (f.restore)
         out.push({ tier: f.restore.tier === 'host' ? 'host-archive' : 'fleet-archive', why: f.restore.why ?? f.restore.outcome });
     if (!f.compileCache)
-        out.push({ tier: 'compile-cache', why: 'the job does not compile through sccache (RUSTC_WRAPPER)' });
+        out.push({ tier: 'compile-cache', why: 'no RUSTC_WRAPPER: the job compiles through no compile cache' });
     return out;
 }
 

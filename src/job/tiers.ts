@@ -425,6 +425,8 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
     const saved = await saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], timeoutMs: o.timeoutMs });
     if (!saved.saved) {
       if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock') return skip(saved.detail);
+      // A host without zstd has no host tier: said in the log and the summary, not warned at every job's end.
+      if (saved.reason === 'no-zstd') return skip(`${saved.detail}: install zstd on the host for its dependency archives`);
       const r: TierSave = { tier: 'host', outcome: 'failed', why: saved.detail, ms: ms() };
       await recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'failed', ms: r.ms });
       return r;
@@ -506,6 +508,6 @@ export function tierMisses(f: StartFacts): { tier: StartTier; why: string }[] {
   if (f.layout === 'job') return [...out, { tier: 'copy', why: 'layout: job starts every job empty' }];
   out.push({ tier: 'copy', why: f.copy ? f.copy.text : 'no idle slot holds a compatible warm build of this job' });
   if (f.restore) out.push({ tier: f.restore.tier === 'host' ? 'host-archive' : 'fleet-archive', why: f.restore.why ?? f.restore.outcome });
-  if (!f.compileCache) out.push({ tier: 'compile-cache', why: 'the job does not compile through sccache (RUSTC_WRAPPER)' });
+  if (!f.compileCache) out.push({ tier: 'compile-cache', why: 'no RUSTC_WRAPPER: the job compiles through no compile cache' });
   return out;
 }
