@@ -10,7 +10,7 @@ import { indexEntryMatches, indexPath, parseLock } from '../src/store/lockfile.j
 import { prepareRoot } from '../src/pool/root.js';
 import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
 import { toolchainForAnyUid } from './helpers/anyuid.js';
-import { fakeCacheService } from './helpers/cache-server.js';
+import { fakeCacheService } from '../scripts/lib/cache-server.js';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled } from './helpers/workspace.js';
 import { removeScratch } from './helpers/scratch.js';

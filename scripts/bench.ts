@@ -22,6 +22,8 @@
 //  11a. dependency archives (the host tier) on a 186-crate service workspace, layouts v1 and v2, beside
 //      rust-cache's way: scripts/bench/archives.ts (writes scripts/bench/archives.json)
 //  12. the check of a shared CARGO_HOME's sources at a job's start, 200 real crates: scripts/bench/sources.ts
+//  11f. one archive put to and fetched from each fleet store, loopback: scripts/bench/fleet-transfer.ts
+//      (writes scripts/bench/fleet-transfer.json for the simulator)
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -489,6 +491,7 @@ if (only(11) || only('11a')) {
   await (await import('./bench/archives.js')).archivesSection({ scratch, rows, quick, modulePath });
 }
 if (only(12)) await (await import('./bench/sources.js')).sourcesSection({ scratch, rows, reps: REPS });
+if (only('11f')) await (await import('./bench/fleet-transfer.js')).fleetTransferSection({ scratch, rows, quick });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

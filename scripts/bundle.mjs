@@ -63,7 +63,7 @@ function writeLicenses(entry) {
   else if (existsSync(out)) rmSync(out);
 }
 
-const failed = (await Promise.allSettled(['main', 'post', 'cli', 'hook'].map(build))).filter((r) => r.status === 'rejected');
+const failed = (await Promise.allSettled(['main', 'post', 'cli', 'hook', 'fleet-worker'].map(build))).filter((r) => r.status === 'rejected');
 rmSync(stats, { recursive: true, force: true });
 for (const f of failed) console.error(f.reason.message);
 if (failed.length) process.exitCode = 1;

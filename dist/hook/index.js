@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 8362:
+/***/ 8227:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -193,6 +193,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  *   <root>/archives/<repo>/<domain>/<fallback key>/<exact key>/{archive.tar.zst,archive.json}
  *                                          dependency archives (archiveDir, store/archive.ts)
+ *   <root>/archives/.fleet-<nonce>.tmp/    an archive on its way between the Actions cache service and the host tier (fleetStaging)
  */
 const MARKER = '.cargo-isolate-root';
 /** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
@@ -244,6 +245,12 @@ function layout_archiveDir(root, repository, domain, fallback, exact) {
     const base = (0,external_node_path_.join)(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
     return exact === undefined ? base : (0,external_node_path_.join)(base, safeComponent(exact));
 }
+/**
+ * Where an archive on its way between the Actions cache service and the host tier is staged
+ * (store/fleet-store.ts): on the host tier's filesystem, so it is linked in rather than copied,
+ * under a dot-name no reader lists. A killed job leaves it behind; the guard removes it.
+ */
+const fleetStaging = (root, nonce) => (0,external_node_path_.join)(root, 'archives', `.fleet-${nonce}.tmp`);
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
@@ -510,7 +517,291 @@ function units_formatDuration(ms) {
     return `${(h / 24).toFixed(1)} d`;
 }
 
+;// CONCATENATED MODULE: ./src/model/archive-key.ts
+
+/*
+ * What decides whether a dependency archive's artifacts are fresh for another job, as plain data
+ * in and two keys out. Cargo itself re-checks every unit after a restore (its fingerprints hash
+ * the toolchain, the flags, the source paths), so a wrong key never builds a wrong binary: it
+ * restores an archive whose units cargo then rebuilds, which costs the restore for nothing. The
+ * key is there to find the archive cargo will find fresh, and to say why none was found.
+ *
+ *   exact     every part below and the locked dependencies: a start with the same key finds
+ *             every dependency unit fresh.
+ *   fallback  the same without the lock: the newest archive of an older Cargo.lock is near,
+ *             and cargo rebuilds only what changed (a bumped crate and what depends on it).
+ *
+ * Parts that cargo does not see, or sees only through the build scripts' own checks:
+ *   - the host's architecture, OS release and libc: a build script links a system library it
+ *     found there and says nothing when the host is upgraded;
+ *   - the C toolchain variables build scripts read (CC, CFLAGS, AR, PKG_CONFIG_*, CMAKE_*, ...):
+ *     most build scripts declare them with `rerun-if-env-changed`, so a mismatch reruns them,
+ *     but an archive whose build scripts all rerun is worth little;
+ *   - the CARGO_HOME string and the path view (the host's or a container's `/__t`): a registry
+ *     crate's fingerprint hashes the absolute path of its source, so another home rebuilds all.
+ * Repository, workflow, job and the `key` input say which commands built it: two jobs of one
+ * workspace (a `clippy` job, a `test` job) compile other units with other features.
+ */
+/** Bumped when what an archive holds changes (store/archive-content): older archives never match. */
+const ARCHIVE_FORMAT = 1;
+/** Variables read by name: cargo's own that change artifacts, and the C toolchain's. */
+const NAMED = new Set([
+    'RUSTFLAGS',
+    'CARGO_ENCODED_RUSTFLAGS',
+    'CARGO_BUILD_RUSTFLAGS',
+    'RUSTC',
+    'CARGO_BUILD_RUSTC',
+    'CARGO_BUILD_TARGET',
+    'CARGO_INCREMENTAL',
+    'CARGO_BUILD_DEP_INFO_BASEDIR',
+    'CARGO_TARGET_APPLIES_TO_HOST',
+    'RUSTC_BOOTSTRAP',
+    '__CARGO_DEFAULT_LIB_METADATA',
+    'CC',
+    'CXX',
+    'AR',
+    'RANLIB',
+    'CFLAGS',
+    'CXXFLAGS',
+    'CPPFLAGS',
+    'LDFLAGS',
+    'ARFLAGS',
+    'CRATE_CC_NO_DEFAULTS',
+]);
+/** Variables read by form: profiles, unstable flags, per-target settings, pkg-config, CMake. */
+const PATTERNS = [
+    /^CARGO_PROFILE_/,
+    /^CARGO_UNSTABLE_/,
+    /^CARGO_HOST_(RUSTFLAGS|LINKER)$/,
+    /^CARGO_TARGET_[A-Z0-9_]+_(RUSTFLAGS|LINKER|AR)$/,
+    /^(HOST|TARGET)_(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)$/,
+    /^(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)_[A-Za-z0-9_]+$/,
+    /^PKG_CONFIG/,
+    /^CMAKE_/,
+];
+/**
+ * Pure: the variables of `env` that change what cargo or a build script writes, sorted. Empty
+ * values count as unset (cargo and the cc crate read them so). The target dir, CARGO_HOME and
+ * the build dir are not here: the path view and the home are parts of their own, and a target
+ * dir's path does not reach a registry unit's fingerprint.
+ */
+function artifactEnv(env) {
+    return Object.entries(env)
+        .filter((e) => e[1] !== undefined && e[1] !== '')
+        .filter(([k]) => k !== 'CARGO_TARGET_DIR' && (NAMED.has(k) || PATTERNS.some((p) => p.test(k))))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+const digest = (parts) => sha256Hex(JSON.stringify(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : 1)))).slice(0, 32);
+/** Pure: the exact and the fallback key of a build. */
+function archiveKey(i) {
+    const parts = {
+        format: String(ARCHIVE_FORMAT),
+        repository: i.repository,
+        workflow: i.workflow,
+        job: i.job,
+        key: i.jobKey,
+        rustc: i.rustc.trim(),
+        arch: i.host.arch,
+        os: i.host.os,
+        libc: i.host.libc,
+        cargoHome: i.cargoHome,
+        view: i.view,
+    };
+    if (i.cargo !== undefined)
+        parts.cargo = i.cargo.trim();
+    for (const [k, v] of artifactEnv(i.env))
+        parts[`env.${k}`] = v;
+    const fallback = digest(parts);
+    if (i.lockedDependencies === undefined)
+        return { fallback, parts };
+    const lock = sha256Hex([...i.lockedDependencies].sort().join('\n'));
+    return { exact: digest({ ...parts, lock }), fallback, parts: { ...parts, lock } };
+}
+/**
+ * Pure: a part's value as an archive sent to a fleet store keeps it: a digest. The values of the
+ * variables (`env.RUSTFLAGS`, `env.CFLAGS`, ...) may hold what should not leave the host, and a
+ * digest still says whether two keys differ there.
+ */
+const redactedValue = (v) => `sha256:${sha256Hex(v).slice(0, 16)}`;
+/**
+ * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
+ * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched. A value an archive
+ * keeps as a digest (one that came through a fleet store) is the same as the value it digests.
+ */
+function keyDifferences(saved, wanted) {
+    const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
+    const same = (s, w) => s === w || (s !== undefined && w !== undefined && s === redactedValue(w));
+    return [...names].filter((n) => !same(saved[n], wanted[n])).sort();
+}
+/**
+ * Pure: which archive a start restores. Its exact key if there is one; else the newest of the
+ * same fallback key (the most recent lock is the nearest to the next one); none when the start
+ * has no fallback candidates. `how` says which.
+ */
+function chooseArchive(candidates, want) {
+    const exact = want.exact === undefined ? undefined : candidates.find((c) => c.exact === want.exact);
+    if (exact)
+        return { pick: exact, how: 'exact' };
+    const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+    return newest ? { pick: newest, how: 'fallback' } : undefined;
+}
+/** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
+const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome'];
+/**
+ * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
+ * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
+ * the newest archive of the job itself, the same repository, workflow, job and `key`, made for the
+ * same CARGO_HOME string on this architecture, in the first of `domains` (its own trust domain,
+ * then its base's) that has one. Cargo checks every unit it restores, so an archive of an older
+ * lock or toolchain costs its restore and the units cargo rebuilds, never a wrong build.
+ */
+function chooseByIdentity(candidates, want, domains) {
+    for (const d of domains) {
+        const mine = candidates.filter((c) => c.domain === d && IDENTITY_PARTS.every((p) => c.parts[p] === want[p]));
+        const newest = mine.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+        if (newest)
+            return newest;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/model/spelling.ts
+/*
+ * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
+ * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
+ */
+/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
+function editDistance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= x.length; i++) {
+        for (let j = 1; j <= y.length; j++) {
+            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[x.length][y.length];
+}
+/**
+ * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
+ * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
+ */
+function nearest(word, known) {
+    let best;
+    for (const w of known) {
+        const d = editDistance(word, w);
+        if (!best || d < best.d)
+            best = { w, d };
+    }
+    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/model/archive-store.ts
+
+
+
+const ACTIONS_CACHE = 'actions-cache';
+/** The accepted forms, for refusals. */
+const ARCHIVE_STORE_FORM = `'${ACTIONS_CACHE}', or the absolute path of a directory every host mounts (e.g. /mnt/ci-archives), or empty for none`;
+/**
+ * Pure: the store a setting names, or why it names none: a hint for the refusal (the words of
+ * settings.ts's InputError). Paths are normalised (`/mnt/x/` is `/mnt/x`); `/` itself is refused,
+ * as a relative path is (where it leads would depend on each job's directory).
+ */
+function parseArchiveStore(text) {
+    const t = text.trim();
+    if (t === '' || t === 'none')
+        return { kind: 'none' };
+    if (t === ACTIONS_CACHE)
+        return { kind: 'actions-cache' };
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(t))
+        return { hint: 'it holds a control character.' };
+    if ((0,external_node_path_.isAbsolute)(t)) {
+        const path = (0,external_node_path_.normalize)(t).replace(/(.)\/+$/, '$1');
+        if (path === '/')
+            return { hint: "'/' is the whole filesystem, not a directory of archives." };
+        return { kind: 'directory', path };
+    }
+    const near = nearest(t, [ACTIONS_CACHE, 'none']);
+    if (near)
+        return { hint: `did you mean '${near}'?` };
+    if (/^(github|gha|cache|true|yes|on)$/i.test(t))
+        return { hint: `the Actions cache service is spelled '${ACTIONS_CACHE}'.` };
+    return { hint: "a relative path: where it leads would depend on each job's working directory." };
+}
+/** Pure: what a store is called in a job's log: `the Actions cache service`, `the shared directory /mnt/ci-archives`. */
+const storeName = (s) => s.kind === 'actions-cache' ? 'the Actions cache service' : s.kind === 'directory' ? `the shared directory ${s.path}` : 'no fleet store';
+const CACHE_PREFIX = `cargo-isolate-deps/v${ARCHIVE_FORMAT}`;
+/**
+ * Pure: an archive's key in the Actions cache service: `cargo-isolate-deps/v1/<domain>/<fallback>/<exact>`.
+ * Trust domains (`pr-7`, `ref-main`, model/key.ts) never hold a `/` or a comma, so the prefix of
+ * one domain's fallback key never matches another domain's entries.
+ */
+const cacheKeyOf = (domain, fallback, exact) => `${CACHE_PREFIX}/${domain}/${fallback}/${exact}`;
+/**
+ * Pure: what a start asks the Actions cache service for, in the order it prefers: its exact key
+ * in each domain it may read (its own first, then its base's), then the newest entry under its
+ * fallback key in each (the service matches restore keys as prefixes, newest first). Without an
+ * exact key (no Cargo.lock), only the fallbacks. At most 10 keys: the service's limit.
+ */
+function cacheKeysFor(domains, key) {
+    const exact = key.exact === undefined ? [] : domains.map((d) => cacheKeyOf(d, key.fallback, key.exact));
+    const near = domains.map((d) => `${CACHE_PREFIX}/${d}/${key.fallback}/`);
+    const [primary, ...restoreKeys] = [...exact, ...near].slice(0, 10);
+    return { primary, restoreKeys };
+}
+/**
+ * Pure: the domain and keys of an entry the service matched, when it is one a start asking with
+ * `domains` and `key` may restore: one of its domains, its fallback key. Anything else (an entry
+ * of another domain, a name of another form) is undefined: never restored.
+ */
+function parseCacheKey(matched, domains, key) {
+    const parts = matched.split('/');
+    if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== CACHE_PREFIX)
+        return undefined;
+    const [domain, fallback, exact] = parts.slice(2);
+    if (!domains.includes(domain) || fallback !== key.fallback || !/^[0-9a-f]{32}$/.test(exact))
+        return undefined;
+    return { domain, fallback, exact, how: exact === key.exact ? 'exact' : 'fallback' };
+}
+/**
+ * Pure: an archive's key parts as they leave the host for a fleet store: the values of the
+ * variables as digests (model/archive-key.ts `redactedValue`), the rest (repository, job, rustc,
+ * OS, the CARGO_HOME path) as they are: names a store's reader sees anyway in the entry's paths.
+ */
+function partsForFleet(parts) {
+    return Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, k.startsWith('env.') && !v.startsWith('sha256:') ? redactedValue(v) : v]));
+}
+/**
+ * Pure: why an entry of a shared directory cannot be trusted by a job of `uid`, or undefined when
+ * it can: every directory from the uid's own part of the store down to the archive, and its two
+ * files, must be plain directories and files owned by that uid and writable by nobody else. A
+ * directory every host mounts is writable by every job of the uid on every host (the security
+ * page says what that means); this is what the store's own permissions let a job trust: nothing
+ * another uid wrote, or could have replaced.
+ */
+function untrustedEntry(entries, uid) {
+    for (const e of entries) {
+        if (e.kind === 'other')
+            return `${e.path} is not a plain file or directory (a symbolic link, say)`;
+        if (e.uid !== uid)
+            return `${e.path} belongs to uid ${e.uid}, not to this job's uid ${uid}`;
+        if (e.mode & 0o002)
+            return `${e.path} is writable by every user (mode ${(e.mode & 0o7777).toString(8)})`;
+        if (e.mode & 0o020)
+            return `${e.path} is writable by its group (mode ${(e.mode & 0o7777).toString(8)})`;
+    }
+    return undefined;
+}
+/** Pure: whether an outcome is a fault worth a warning (an annotation), or a line of the log. */
+const isFleetFault = (r) => r === 'refused' || r === 'error' || r === 'timeout';
+
 ;// CONCATENATED MODULE: ./src/model/settings.ts
+
 
 
 
@@ -559,6 +850,7 @@ const RUNNER_INPUTS = [
     'fail-below',
     'cleanup-timeout',
     'publish-crates',
+    'archive-store',
     'host-archives',
     'writable-sources',
 ];
@@ -774,6 +1066,14 @@ function readSettings(from, env = process.env) {
         throw refuse('host-archives', hostArchivesRaw, "a share of the root's filesystem (e.g. 10%), a size (e.g. 20GiB), or 'off'", unitHint(hostArchivesRaw, 'level'));
     }
     const rootRaw = read('root');
+    // As the root: an operator sets the store once for a runner (its .env), and the action's input defaults to it.
+    const storeRaw = read('archive-store') || (env.CARGO_ISOLATE_ARCHIVE_STORE ?? '').trim();
+    const storeOrigin = read('archive-store') ? src.origin('archive-store') : { kind: 'variable', name: 'CARGO_ISOLATE_ARCHIVE_STORE' };
+    const archiveStore = parseArchiveStore(storeRaw);
+    if ('hint' in archiveStore)
+        throw new InputError(storeOrigin, storeRaw, ARCHIVE_STORE_FORM, archiveStore.hint);
+    if (archiveStore.kind === 'actions-cache' && storeOrigin.kind === 'flag')
+        throw new InputError(storeOrigin, storeRaw, 'the absolute path of a directory every host mounts (e.g. /mnt/ci-archives)', "the Actions cache service needs the runtime token that only a workflow's action steps get, which a command on the host never has.");
     const setLevels = {};
     for (const n of ['disk-threshold', 'disk-target', 'disk-hard-threshold', 'fail-below'])
         if (read(n))
@@ -798,6 +1098,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        archiveStore,
         hostArchives,
         setLevels,
         writableSources: crateNames('writable-sources', read('writable-sources')),
@@ -823,6 +1124,48 @@ function runCommand(cmd, args, timeoutMs, o = {}) {
         child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
         child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
         child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+/**
+ * Runs a command in a process group of its own, `input` on its stdin, and resolves with its
+ * output when it exits or when `timeoutMs` passes, whichever comes first; never rejects. At the
+ * bound the whole group gets SIGKILL (the command and what it started: tar, zstd) and is left
+ * behind with its pipes closed and unreferenced: a process blocked in the kernel (a read from an
+ * NFS server that is down, on a hard mount) ignores even SIGKILL until the server answers, and
+ * waiting for its exit, or keeping its pipes open, would hold this process (a post step) with it.
+ */
+function runBounded(cmd, args, o) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: o.cwd, env: o.env, detached: true });
+        let stdout = '';
+        let stderr = '';
+        let settled = false;
+        const done = (r) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            res({ ...r, stdout, stderr });
+        };
+        const timer = setTimeout(() => {
+            try {
+                if (child.pid !== undefined)
+                    process.kill(-child.pid, 'SIGKILL');
+            }
+            catch {
+                // already gone
+            }
+            for (const s of [child.stdin, child.stdout, child.stderr])
+                s.destroy();
+            child.unref();
+            done({ code: null, signal: 'SIGKILL', timedOut: true });
+        }, o.timeoutMs);
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-200_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(o.input ?? '');
+        child.on('error', (e) => done({ code: null, signal: null, error: e, timedOut: false }));
+        child.on('close', (code, signal) => done({ code, signal, timedOut: false }));
     });
 }
 /** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
@@ -3536,6 +3879,12 @@ const stillOverThreshold = (o) => `The disk of ${o.root} is still over the thres
     (o.scoped ? ", left to the host's gc timer (prune-scope: runner)." : '.');
 /** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
 const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
+/** The shared directory of `archive-store` is not there: never created, so an unmounted mount point does not fill the host's disk (fleet-dir.ts). */
+const fleetStoreNotMounted = (store, why) => `${store} cannot be read (${why}): is the shared filesystem mounted? A missing store is never created, so that an unmounted mount point does not fill this host's disk`;
+/** The share maps this job's uid to another (NFS's root squashing): what it wrote there, its jobs would refuse (fleet-dir.ts). */
+const fleetStoreMapsUid = (dir, owner, uid) => `${dir} belongs to uid ${owner}, not this job's uid ${uid} (a share that maps this uid to another, such as NFS's root squashing): what this job wrote there, its jobs would refuse`;
+/** `archive-store: actions-cache` where no action step runs: the runner hooks, `cargo-isolate run` (fleet-store.ts). */
+const actionsCacheNeedsToken = (who) => `the Actions cache service needs the runtime token that only a workflow's action steps get, which ${who}: the host tier only here (a shared directory works everywhere)`;
 
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
 
@@ -3778,146 +4127,6 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
     return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
-}
-
-;// CONCATENATED MODULE: ./src/model/archive-key.ts
-
-/*
- * What decides whether a dependency archive's artifacts are fresh for another job, as plain data
- * in and two keys out. Cargo itself re-checks every unit after a restore (its fingerprints hash
- * the toolchain, the flags, the source paths), so a wrong key never builds a wrong binary: it
- * restores an archive whose units cargo then rebuilds, which costs the restore for nothing. The
- * key is there to find the archive cargo will find fresh, and to say why none was found.
- *
- *   exact     every part below and the locked dependencies: a start with the same key finds
- *             every dependency unit fresh.
- *   fallback  the same without the lock: the newest archive of an older Cargo.lock is near,
- *             and cargo rebuilds only what changed (a bumped crate and what depends on it).
- *
- * Parts that cargo does not see, or sees only through the build scripts' own checks:
- *   - the host's architecture, OS release and libc: a build script links a system library it
- *     found there and says nothing when the host is upgraded;
- *   - the C toolchain variables build scripts read (CC, CFLAGS, AR, PKG_CONFIG_*, CMAKE_*, ...):
- *     most build scripts declare them with `rerun-if-env-changed`, so a mismatch reruns them,
- *     but an archive whose build scripts all rerun is worth little;
- *   - the CARGO_HOME string and the path view (the host's or a container's `/__t`): a registry
- *     crate's fingerprint hashes the absolute path of its source, so another home rebuilds all.
- * Repository, workflow, job and the `key` input say which commands built it: two jobs of one
- * workspace (a `clippy` job, a `test` job) compile other units with other features.
- */
-/** Bumped when what an archive holds changes (store/archive-content): older archives never match. */
-const ARCHIVE_FORMAT = 1;
-/** Variables read by name: cargo's own that change artifacts, and the C toolchain's. */
-const NAMED = new Set([
-    'RUSTFLAGS',
-    'CARGO_ENCODED_RUSTFLAGS',
-    'CARGO_BUILD_RUSTFLAGS',
-    'RUSTC',
-    'CARGO_BUILD_RUSTC',
-    'CARGO_BUILD_TARGET',
-    'CARGO_INCREMENTAL',
-    'CARGO_BUILD_DEP_INFO_BASEDIR',
-    'CARGO_TARGET_APPLIES_TO_HOST',
-    'RUSTC_BOOTSTRAP',
-    '__CARGO_DEFAULT_LIB_METADATA',
-    'CC',
-    'CXX',
-    'AR',
-    'RANLIB',
-    'CFLAGS',
-    'CXXFLAGS',
-    'CPPFLAGS',
-    'LDFLAGS',
-    'ARFLAGS',
-    'CRATE_CC_NO_DEFAULTS',
-]);
-/** Variables read by form: profiles, unstable flags, per-target settings, pkg-config, CMake. */
-const PATTERNS = [
-    /^CARGO_PROFILE_/,
-    /^CARGO_UNSTABLE_/,
-    /^CARGO_HOST_(RUSTFLAGS|LINKER)$/,
-    /^CARGO_TARGET_[A-Z0-9_]+_(RUSTFLAGS|LINKER|AR)$/,
-    /^(HOST|TARGET)_(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)$/,
-    /^(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)_[A-Za-z0-9_]+$/,
-    /^PKG_CONFIG/,
-    /^CMAKE_/,
-];
-/**
- * Pure: the variables of `env` that change what cargo or a build script writes, sorted. Empty
- * values count as unset (cargo and the cc crate read them so). The target dir, CARGO_HOME and
- * the build dir are not here: the path view and the home are parts of their own, and a target
- * dir's path does not reach a registry unit's fingerprint.
- */
-function artifactEnv(env) {
-    return Object.entries(env)
-        .filter((e) => e[1] !== undefined && e[1] !== '')
-        .filter(([k]) => k !== 'CARGO_TARGET_DIR' && (NAMED.has(k) || PATTERNS.some((p) => p.test(k))))
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-const digest = (parts) => sha256Hex(JSON.stringify(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : 1)))).slice(0, 32);
-/** Pure: the exact and the fallback key of a build. */
-function archiveKey(i) {
-    const parts = {
-        format: String(ARCHIVE_FORMAT),
-        repository: i.repository,
-        workflow: i.workflow,
-        job: i.job,
-        key: i.jobKey,
-        rustc: i.rustc.trim(),
-        arch: i.host.arch,
-        os: i.host.os,
-        libc: i.host.libc,
-        cargoHome: i.cargoHome,
-        view: i.view,
-    };
-    if (i.cargo !== undefined)
-        parts.cargo = i.cargo.trim();
-    for (const [k, v] of artifactEnv(i.env))
-        parts[`env.${k}`] = v;
-    const fallback = digest(parts);
-    if (i.lockedDependencies === undefined)
-        return { fallback, parts };
-    const lock = sha256Hex([...i.lockedDependencies].sort().join('\n'));
-    return { exact: digest({ ...parts, lock }), fallback, parts: { ...parts, lock } };
-}
-/**
- * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
- * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched.
- */
-function keyDifferences(saved, wanted) {
-    const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
-    return [...names].filter((n) => saved[n] !== wanted[n]).sort();
-}
-/**
- * Pure: which archive a start restores. Its exact key if there is one; else the newest of the
- * same fallback key (the most recent lock is the nearest to the next one); none when the start
- * has no fallback candidates. `how` says which.
- */
-function chooseArchive(candidates, want) {
-    const exact = want.exact === undefined ? undefined : candidates.find((c) => c.exact === want.exact);
-    if (exact)
-        return { pick: exact, how: 'exact' };
-    const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
-    return newest ? { pick: newest, how: 'fallback' } : undefined;
-}
-/** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
-const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome'];
-/**
- * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
- * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
- * the newest archive of the job itself, the same repository, workflow, job and `key`, made for the
- * same CARGO_HOME string on this architecture, in the first of `domains` (its own trust domain,
- * then its base's) that has one. Cargo checks every unit it restores, so an archive of an older
- * lock or toolchain costs its restore and the units cargo rebuilds, never a wrong build.
- */
-function chooseByIdentity(candidates, want, domains) {
-    for (const d of domains) {
-        const mine = candidates.filter((c) => c.domain === d && IDENTITY_PARTS.every((p) => c.parts[p] === want[p]));
-        const newest = mine.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
-        if (newest)
-            return newest;
-    }
-    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/pool/policy.ts
@@ -5833,6 +6042,7 @@ function chooseCompressor(has, wanted) {
         return 'node';
     return has.zstdOnPath ? 'zstd' : has.nodeZstd ? 'node' : undefined;
 }
+/** A pass-through that hashes what flows through it (sha256) and counts its bytes. */
 function hashing() {
     const h = (0,external_node_crypto_.createHash)('sha256');
     let bytes = 0;
@@ -6937,7 +7147,416 @@ function checkFloor(o, r) {
     return r;
 }
 
+;// CONCATENATED MODULE: ./src/store/archive-copy.ts
+
+
+
+
+
+
+
+/** The checksum and size of the data of the archive `dir`, read once. */
+async function readDigest(dir) {
+    const hash = hashing();
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)((0,external_node_path_.join)(dir, DATA)), hash.t, new external_node_stream_.Writable({ write: (_c, _e, cb) => cb() }));
+    return hash.result();
+}
+/** Pure: how the data read differs from what archive.json names, or undefined when it matches. */
+function digestMismatch(meta, read, where) {
+    if (read.bytes !== meta.bytes)
+        return { reason: 'truncated', detail: `${(0,external_node_path_.join)(where, DATA)} has ${read.bytes} bytes, ${meta.bytes} were saved` };
+    if (read.sha256 !== meta.sha256)
+        return {
+            reason: 'altered',
+            detail: `${(0,external_node_path_.join)(where, DATA)} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…)`,
+        };
+    return undefined;
+}
+/** mkdir -p with an exact mode for each directory it creates; says which it created. */
+async function makeDirs(dir, mode) {
+    const missing = [];
+    for (let d = dir;; d = (0,external_node_path_.dirname)(d)) {
+        const st = await external_node_fs_.promises.stat(d).catch(() => undefined);
+        if (st)
+            break;
+        missing.unshift(d);
+        if ((0,external_node_path_.dirname)(d) === d)
+            break;
+    }
+    const made = [];
+    for (const d of missing) {
+        const ok = await external_node_fs_.promises.mkdir(d).then(() => true, (e) => {
+            if (e.code !== 'EEXIST')
+                throw e;
+            return false;
+        });
+        if (!ok)
+            continue;
+        made.push(d);
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(d, mode).catch(() => undefined);
+    }
+    return made;
+}
+/** Removes the directories a copy that failed created, deepest first, as long as they are empty (another copy may be using them). */
+const unmake = async (made) => {
+    for (const d of [...made].reverse())
+        if (!(await external_node_fs_.promises.rmdir(d).then(() => true, () => false)))
+            break;
+};
+/** Copies the archive `from` to `to` (which must not hold one), verified on the way. Never throws. */
+async function copyArchive(from, to, o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail, meta) => ({
+        copied: false,
+        reason,
+        detail,
+        meta,
+        ms: ms(),
+    });
+    const meta = readArchiveMeta(from);
+    if (!meta)
+        return not('unreadable', `${(0,external_node_path_.join)(from, META)} is missing or not an archive description this version reads`);
+    const there = readArchiveMeta(to);
+    if (there)
+        return not('exists', `${to} is already there`, there);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(to), `.${(0,external_node_path_.basename)(to)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    let made = [];
+    try {
+        made = await makeDirs((0,external_node_path_.dirname)(to), o.dirMode);
+        await external_node_fs_.promises.mkdir(tmp);
+        if (o.dirMode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, o.dirMode);
+        let read;
+        if (o.how === 'link') {
+            await external_node_fs_.promises.link((0,external_node_path_.join)(from, DATA), (0,external_node_path_.join)(tmp, DATA));
+            read = await readDigest(tmp);
+        }
+        else {
+            const hash = hashing();
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)((0,external_node_path_.join)(from, DATA)), hash.t, (0,external_node_fs_.createWriteStream)((0,external_node_path_.join)(tmp, DATA), { mode: o.fileMode ?? 0o644 }));
+            read = hash.result();
+        }
+        const bad = digestMismatch(meta, read, from);
+        if (bad) {
+            await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+            await unmake(made);
+            return not(bad.reason, `${bad.detail}: not copied`);
+        }
+        if (o.meta)
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(tmp, META), JSON.stringify(o.meta(meta), null, 1) + '\n');
+        else
+            await external_node_fs_.promises.copyFile((0,external_node_path_.join)(from, META), (0,external_node_path_.join)(tmp, META));
+        if (o.fileMode !== undefined)
+            for (const f of [DATA, META])
+                if (o.how === 'copy' || f === META)
+                    await external_node_fs_.promises.chmod((0,external_node_path_.join)(tmp, f), o.fileMode);
+        try {
+            await external_node_fs_.promises.rename(tmp, to);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+                return not('raced', `another job put ${to} first`, readArchiveMeta(to));
+            }
+            throw e;
+        }
+        return { copied: true, meta, bytes: read.bytes, ms: ms() };
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        await unmake(made);
+        const code = e.code;
+        return not('failed', `copying ${from} to ${to}${code ? ` (${code})` : ''}: ${e.message}`);
+    }
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/store/fleet-worker.ts
+
+
+
+/** The line the worker writes its answer on: the last line of its stdout. */
+const REPLY_MARK = 'cargo-isolate-fleet-worker-reply ';
+/**
+ * The command that runs the worker: the bundle beside this one (dist/<entry>/index.js ->
+ * dist/fleet-worker/index.js), or, where this module runs as TypeScript (the tests, the bench),
+ * src/fleet-worker.ts under the project's loader.
+ */
+function workerCommand(here = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    if (here.endsWith('.ts')) {
+        const top = (0,external_node_path_.dirname)((0,external_node_path_.dirname)((0,external_node_path_.dirname)(here)));
+        return ['--import', (0,external_node_url_.pathToFileURL)((0,external_node_path_.join)(top, 'scripts', 'lib', 'typescript.mjs')).href, (0,external_node_path_.join)(top, 'src', 'fleet-worker.ts')];
+    }
+    return [(0,external_node_path_.join)((0,external_node_path_.dirname)(here), '..', 'fleet-worker', 'index.js')];
+}
+const noNotes = { warnings: [], errors: [], lines: [] };
+/** Pure: the worker's stdout as its reply. */
+function parseReply(stdout) {
+    const line = stdout
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith(REPLY_MARK));
+    if (!line)
+        return undefined;
+    try {
+        return JSON.parse(line.slice(REPLY_MARK.length));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Runs one request in a worker, within `timeoutMs`; never rejects. `cwd` and `env` are the
+ * worker's (the Actions cache calls need both: workspace-relative paths).
+ */
+async function callWorker(req, o) {
+    const r = await runBounded(process.execPath, [...workerCommand(), String(o.timeoutMs)], {
+        timeoutMs: o.timeoutMs,
+        input: JSON.stringify(req),
+        cwd: o.cwd,
+        env: o.env ?? process.env,
+    });
+    if (r.timedOut)
+        return { ok: false, timedOut: true, detail: `no answer within ${Math.round(o.timeoutMs / 1000)} s: stopped`, notes: noNotes };
+    const reply = parseReply(r.stdout);
+    if (!reply) {
+        const why = r.error ? r.error.message : r.stderr.trim().split('\n').slice(-3).join('; ') || `it exited with ${r.code ?? r.signal}`;
+        return { ok: false, timedOut: false, detail: `the fleet store's worker process failed: ${why}`, notes: noNotes };
+    }
+    if (reply.error !== undefined || reply.result === undefined)
+        return { ok: false, timedOut: false, detail: reply.error ?? 'no result', notes: reply.notes };
+    return { ok: true, result: reply.result, notes: reply.notes };
+}
+
+;// CONCATENATED MODULE: ./src/store/fleet-store.ts
+
+
+
+
+
+
+
+
+
+
+/*
+ * The fleet tier: dependency archives in a store every host of a fleet reaches, behind the host
+ * tier (store/archive.ts). A start reads the fleet tier only where its host has nothing
+ * (job/tiers.ts restoreTier), and what it fetches lands in the host tier first, so the next start on this
+ * host finds it there; an end that saved an archive on the host sends it on (put). Two stores,
+ * one interface, every call in a worker process bounded in time (store/fleet-worker.ts):
+ *
+ *   the Actions cache service   @actions/cache (GitHub.com, GHES, Forgejo's and Gitea's runners'
+ *                               cache servers): the archive's directory as one cache entry, named
+ *                               by its trust domain and keys (model/archive-store.ts). Only where
+ *                               an action step runs: it needs the runtime token the runner gives
+ *                               action steps alone, never the runner hooks or the CLI.
+ *   a shared directory          NFS, CephFS, any mount every host sees (store/fleet-dir.ts).
+ *
+ * Nothing a store does fails a job: a store that is down, slow, full, over its quota, rate
+ * limited or refusing the token gives a warning and the start goes on cold (`isFleetFault` says
+ * which outcomes are faults; the rest are lines of the log).
+ */
+/** The time bounds of a store's calls: what a start waits for at most, and an end. */
+const FLEET_BOUNDS = {
+    /** Finding out whether the store holds an archive for this start (the Actions cache service's lookup). */
+    lookupMs: 30_000,
+    /** Bringing one into the host tier: the bench's 168 MiB archive at 1 MiB/s, about as long as the bench's cold build. */
+    fetchMs: 180_000,
+    /** Sending one at a job's end. */
+    putMs: 300_000,
+};
+/**
+ * The store a setting names, for a job started by `via`; `unavailable` says why the setting
+ * names one this job cannot use (the log says it once, as a line, not a warning).
+ */
+function openFleetStore(setting, env, via) {
+    if (setting.kind === 'none')
+        return undefined;
+    if (setting.kind === 'directory')
+        return directoryStore(setting.path);
+    if (via !== 'action')
+        return { unavailable: actionsCacheNeedsToken(via === 'hook' ? 'the runner hooks never have' : 'a command on the host never has') };
+    if (!env.ACTIONS_RUNTIME_TOKEN || !(env.ACTIONS_RESULTS_URL || env.ACTIONS_CACHE_URL))
+        return {
+            unavailable: 'the runner gave this job no Actions cache service (no ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL or ACTIONS_CACHE_URL): the host tier only',
+        };
+    return actionsCacheStore(env);
+}
+const bound = (b, k) => b?.[k] ?? FLEET_BOUNDS[k];
+const since = (t0) => Math.round(performance.now() - t0);
+/** The words of a worker that failed or was stopped, as a fault. */
+const workerFault = (r) => ({
+    reason: r.timedOut ? 'timeout' : 'error',
+    detail: r.detail,
+});
+function directoryStore(path) {
+    const name = storeName({ kind: 'directory', path });
+    return {
+        kind: 'directory',
+        name,
+        async fetch(q) {
+            const t0 = performance.now();
+            const r = await callWorker({ op: 'dir-fetch', store: path, uid: proc_myUid(), root: q.root, repository: q.repository, domains: q.domains, key: q.key, identity: q.identity }, { timeoutMs: bound(q.bounds, 'fetchMs') });
+            if (!r.ok)
+                return { fetched: false, ...workerFault(r), ms: since(t0) };
+            return { ...r.result, ms: since(t0) };
+        },
+        async put(p) {
+            const t0 = performance.now();
+            const r = await callWorker({ op: 'dir-put', store: path, uid: proc_myUid(), repository: p.repository, domain: p.domain, key: p.key, from: p.dir }, { timeoutMs: bound(p.bounds, 'putMs') });
+            if (!r.ok)
+                return { put: false, ...workerFault(r), ms: since(t0) };
+            return r.result.put ? { put: true, bytes: r.result.bytes, ms: since(t0) } : { ...r.result, ms: since(t0) };
+        },
+    };
+}
+/** The one path the Actions cache service's entries hold, relative to the worker's workspace: the service's `version` hashes it. */
+const CACHE_ENTRY = 'cargo-isolate-archive';
+/**
+ * Pure: what the Actions cache service's client said when a save took nothing: another host's
+ * entry of the key (a race, or a lookup that missed it: the service answers 409 Conflict), a
+ * token that may not write (the run's cache mode), or a fault. @actions/cache says it only in
+ * its log: a warning, or the reason its reservation failed in a debug line.
+ */
+function saveRefusal(notes) {
+    const all = [...notes.errors, ...notes.warnings, ...notes.lines];
+    const reserve = notes.lines.find((l) => /Failed to reserve cache:|Unable to reserve cache/.test(l));
+    if (all.some((l) => /already exists|\(409\)|Conflict/i.test(l)))
+        return { reason: 'raced', detail: 'another job saved this key first' };
+    if (notes.lines.some((l) => /cache-mode '[^']*' does not permit writes/.test(l)) || all.some((l) => /cache write denied:/.test(l)))
+        return { reason: 'read-only', detail: "this job's token may not write to the cache (a read-only cache mode)" };
+    const said = notes.errors[0] ?? notes.warnings[0] ?? reserve;
+    return { reason: 'error', detail: said ? said.replace(/^debug: /, '') : 'the service did not take the archive, and said nothing' };
+}
+/** Pure: a restore that matched nothing: a miss, or a fault the client only warned about. */
+function restoreRefusal(notes) {
+    if (notes.lines.some((l) => /cache-mode '[^']*' does not permit reads/.test(l)))
+        return { reason: 'unavailable', detail: "this job's token may not read the cache (its cache mode)" };
+    const said = notes.errors[0] ?? notes.warnings[0];
+    return said ? { reason: 'error', detail: said } : undefined;
+}
+function actionsCacheStore(env) {
+    /** A staging directory on the host root's filesystem (so the archive is linked into the host tier, not copied), and the worker's environment in it. */
+    const stage = async (root) => {
+        const dir = fleetStaging(root, (0,external_node_crypto_.randomBytes)(4).toString('hex'));
+        await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dir, '.runner-temp'), { recursive: true });
+        // RUNNER_TEMP: where @actions/cache writes its own tar; GITHUB_WORKSPACE: what the entry's path is relative to.
+        return { dir, env: { ...env, GITHUB_WORKSPACE: dir, RUNNER_TEMP: (0,external_node_path_.join)(dir, '.runner-temp') } };
+    };
+    const drop = (dir) => external_node_fs_.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    return {
+        kind: 'actions-cache',
+        name: storeName({ kind: 'actions-cache' }),
+        async fetch(q) {
+            const t0 = performance.now();
+            const not = (reason, detail) => ({ fetched: false, reason, detail, ms: since(t0) });
+            if (!q.key)
+                return not('unavailable', 'a start that knows only who it is names no cache entry');
+            const key = q.key;
+            const { primary, restoreKeys } = cacheKeysFor(q.domains, key);
+            const s = await stage(q.root).catch((e) => e);
+            if (s instanceof Error)
+                return not('error', `making a staging directory under ${q.root}: ${s.message}`);
+            try {
+                const call = { cwd: s.dir, env: s.env };
+                const look = await callWorker({ op: 'cache-restore', paths: [CACHE_ENTRY], primary, restoreKeys, lookupOnly: true }, { ...call, timeoutMs: bound(q.bounds, 'lookupMs') });
+                if (!look.ok)
+                    return not(workerFault(look).reason, workerFault(look).detail);
+                if (!look.result.available)
+                    return not('unavailable', 'the runner gave this job no Actions cache service');
+                const matched = look.result.matchedKey;
+                if (!matched) {
+                    const fault = restoreRefusal(look.notes);
+                    return fault
+                        ? not(fault.reason, fault.detail)
+                        : not('missing', `no entry for ${q.domains.join(' or ')} under ${primary.replace(/\/[0-9a-f]{32}$/, '/...')}`);
+                }
+                const entry = parseCacheKey(matched, q.domains, key);
+                if (!entry)
+                    return not('refused', `the service matched ${matched}, which is not one of the keys asked for: not restored`);
+                // Then exactly that entry: what the lookup found, nothing a later save under a restore key put there meanwhile.
+                const got = await callWorker({ op: 'cache-restore', paths: [CACHE_ENTRY], primary: matched, restoreKeys: [], lookupOnly: false }, { ...call, timeoutMs: bound(q.bounds, 'fetchMs') });
+                if (!got.ok)
+                    return not(workerFault(got).reason, workerFault(got).detail);
+                if (!got.result.available || got.result.matchedKey !== matched)
+                    return not(restoreRefusal(got.notes)?.reason ?? 'error', restoreRefusal(got.notes)?.detail ?? `${matched} could not be downloaded`);
+                const from = (0,external_node_path_.join)(s.dir, CACHE_ENTRY);
+                const meta = readArchiveMeta(from);
+                if (!meta || meta.exact !== entry.exact || meta.fallback !== entry.fallback) {
+                    const holds = meta ? `it holds ${meta.exact}` : 'no archive.json of this version';
+                    return not('refused', `the entry ${matched} does not describe the archive its name says (${holds}): not restored`);
+                }
+                const into = layout_archiveDir(q.root, q.repository, entry.domain, entry.fallback, entry.exact);
+                const c = await copyArchive(from, into, { how: 'link' });
+                if (c.copied || c.reason === 'exists' || c.reason === 'raced')
+                    return { fetched: true, dir: into, domain: entry.domain, how: entry.how, bytes: meta.bytes, ms: since(t0) };
+                return not(c.reason === 'failed' ? 'error' : 'refused', c.detail);
+            }
+            finally {
+                await drop(s.dir);
+            }
+        },
+        async put(p) {
+            const t0 = performance.now();
+            const not = (reason, detail) => ({ put: false, reason, detail, ms: since(t0) });
+            const key = cacheKeyOf(p.domain, p.key.fallback, p.key.exact);
+            const s = await stage(p.root).catch((e) => e);
+            if (s instanceof Error)
+                return not('error', `making a staging directory under ${p.root}: ${s.message}`);
+            try {
+                const call = { cwd: s.dir, env: s.env };
+                const look = await callWorker({ op: 'cache-restore', paths: [CACHE_ENTRY], primary: key, restoreKeys: [], lookupOnly: true }, { ...call, timeoutMs: bound(p.bounds, 'lookupMs') });
+                if (!look.ok)
+                    return not(workerFault(look).reason, workerFault(look).detail);
+                if (!look.result.available)
+                    return not('unavailable', 'the runner gave this job no Actions cache service');
+                if (look.result.matchedKey === key)
+                    return not('exists', `${key} is already there`);
+                // Links, verified as they are made: an archive altered on this host is never sent.
+                const c = await copyArchive(p.dir, (0,external_node_path_.join)(s.dir, CACHE_ENTRY), { how: 'link', meta: (m) => ({ ...m, key: partsForFleet(m.key) }) });
+                if (!c.copied)
+                    return not(c.reason === 'failed' ? 'error' : 'refused', c.detail);
+                const saved = await callWorker({ op: 'cache-save', paths: [CACHE_ENTRY], key }, { ...call, timeoutMs: bound(p.bounds, 'putMs') });
+                if (!saved.ok)
+                    return not(workerFault(saved).reason, workerFault(saved).detail);
+                if (!saved.result.available)
+                    return not('unavailable', 'the runner gave this job no Actions cache service');
+                // v1's client returns the reserved id even when the upload after it failed: its log says so.
+                if (saved.result.id === -1 || saved.notes.errors.length > 0 || saved.notes.warnings.length > 0) {
+                    const why = saveRefusal(saved.notes);
+                    return not(why.reason, why.detail);
+                }
+                return { put: true, bytes: c.bytes, ms: since(t0) };
+            }
+            finally {
+                await drop(s.dir);
+            }
+        },
+    };
+}
+/** Pure: a fetch's or a put's outcome as one line of a job's log, and whether it is a warning. */
+function fleetLine(store, what, o) {
+    const secs = `${(o.ms / 1000).toFixed(1)} s`;
+    if ('fetched' in o && o.fetched)
+        return {
+            warning: false,
+            text: `${store}: fetched the ${o.how === 'exact' ? 'exact' : 'nearest'} archive of ${o.domain} (${mib(o.bytes)}) in ${secs} into the host tier.`,
+        };
+    if ('put' in o && o.put)
+        return { warning: false, text: `${store}: sent the dependency archive (${mib(o.bytes)}) in ${secs}.` };
+    const r = o;
+    const tail = what === 'fetch' ? (isFleetFault(r.reason) ? ' This job starts without it.' : '') : isFleetFault(r.reason) ? ' The host tier keeps it.' : '';
+    return { warning: isFleetFault(r.reason), text: `${store}: ${r.detail}.${tail}`.replace(/\.\./g, '.') };
+}
+const mib = (b) => `${(b / (1 << 20)).toFixed(1)} MiB`;
+
 ;// CONCATENATED MODULE: ./src/job/tiers.ts
+
 
 
 
@@ -6995,6 +7614,28 @@ const readableDomains = (me) => [me.key, ...(me.baseKey && me.baseKey !== me.key
 /** Refusals: the archive is corrupt and never will restore; removed at once, and said as a warning. */
 const REFUSED = new Set(['truncated', 'altered', 'unreadable']);
 /**
+ * The fleet store `archive-store` names, for a job started through `via`; undefined when none is
+ * set, or when the job cannot use it (the Actions cache service from the hooks or the CLI), which
+ * the log says once, as a line.
+ */
+function openFleet(setting, env, via, log) {
+    if (!setting)
+        return undefined;
+    const s = openFleetStore(setting, env, via);
+    if (s && 'unavailable' in s) {
+        log?.info(`archive-store: ${s.unavailable}.`);
+        return undefined;
+    }
+    return s;
+}
+/** Says a fleet store's outcome in the log: a warning for a fault, a line otherwise. */
+function sayFleet(log, line) {
+    if (line.warning)
+        log?.warning(line.text);
+    else
+        log?.info(line.text);
+}
+/**
  * A start's restore from the host tier, into its empty build dir. Never throws; a refused archive is
  * removed and said as a warning, and the build dir is left empty (the restore is all or nothing).
  * The one restore point of the archive tiers: a fleet tier joins here.
@@ -7008,8 +7649,10 @@ async function tiers_restoreTier(o) {
     const domains = readableDomains(o.me);
     let found;
     let why;
+    /** What the fleet store is asked for, where the host tier has nothing. */
+    let ask;
     if (o.by === 'identity') {
-        const f = findArchiveByIdentity(o.root, o.me.repository, domains, {
+        const identity = {
             format: '1',
             repository: o.me.repository,
             workflow: o.me.workflow,
@@ -7017,11 +7660,12 @@ async function tiers_restoreTier(o) {
             key: o.me.jobKey,
             arch: hostFacts().arch,
             cargoHome: o.context.cargoHome,
-        });
+        };
+        const f = findArchiveByIdentity(o.root, o.me.repository, domains, identity);
         if (f.found)
             found = { dir: f.dir, domain: f.domain, how: 'newest' };
         else
-            why = f.why;
+            [why, ask] = [f.why, { identity }];
     }
     else {
         const k = await keyOf(o.context);
@@ -7032,8 +7676,19 @@ async function tiers_restoreTier(o) {
             if (f.found)
                 found = { dir: f.dir, domain: f.domain, how: f.how };
             else
-                why = f.why;
+                [why, ask] = [f.why, { key: k.key }];
         }
+    }
+    // The host has nothing: the fleet store, into the host tier, then restored from there as a host archive is.
+    if (!found && ask && o.fleet) {
+        const got = await o.fleet.fetch({ root: o.root, repository: o.me.repository, domains, ...ask });
+        sayFleet(o.log, fleetLine(o.fleet.name, 'fetch', got));
+        if (got.fetched) {
+            found = { dir: got.dir, domain: got.domain, how: ask.identity ? 'newest' : got.how };
+            base.tier = 'fleet';
+        }
+        else
+            why = `${why}; ${o.fleet.name}: ${got.detail}`;
     }
     if (!found) {
         const r = { ...base, outcome: 'missed', why: why ?? 'no archive', ms: ms() };
@@ -7217,6 +7872,16 @@ async function saveTier(o) {
         if (trimmed.includes(dir))
             return { ...r, outcome: 'skipped', why: `the archive alone (${units_formatBytes(saved.meta.bytes)}) is over host-archives (${formatArchiveCap(o.cap)})` };
         await recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'saved', bytes: r.bytes, ms: r.ms });
+        if (o.fleet) {
+            const put = await o.fleet.put({ root: o.root, repository: o.me.repository, domain: o.me.key, key: { ...k.key, exact: k.key.exact }, dir });
+            const line = fleetLine(o.fleet.name, 'put', put);
+            sayFleet(o.log, line);
+            r.fleet = line.text;
+            if (put.put)
+                await recordEvent(o.root, { event: 'archive', tier: 'fleet', op: 'save', result: 'saved', bytes: put.bytes, ms: put.ms });
+            else if (line.warning)
+                await recordEvent(o.root, { event: 'archive', tier: 'fleet', op: 'save', result: 'failed', ms: put.ms });
+        }
         return r;
     }
     catch (e) {
@@ -9030,6 +9695,8 @@ async function end_saveArchive(j, cargoHome, r, log) {
             },
             timeoutMs: Math.max(j.cleanupTimeoutMs, 300_000),
             log,
+            // Recorded at the start only where this job can use it: the post step of an action, the hook or the CLI with a directory.
+            fleet: openFleet(j.archiveStore, process.env, 'action', log),
         });
         log?.info(`${tiers_describeSave(r.archive)}.`);
         if (r.archive.outcome === 'failed')
@@ -9293,40 +9960,6 @@ async function joinHookLease(s, env, log) {
     // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
     await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
     return { job: { ...st.job, ...seen, crates } };
-}
-
-;// CONCATENATED MODULE: ./src/model/spelling.ts
-/*
- * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
- * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
- */
-/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
-function editDistance(a, b) {
-    const x = a.toLowerCase();
-    const y = b.toLowerCase();
-    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i <= x.length; i++) {
-        for (let j = 1; j <= y.length; j++) {
-            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
-                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    }
-    return d[x.length][y.length];
-}
-/**
- * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
- * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
- */
-function nearest(word, known) {
-    let best;
-    for (const w of known) {
-        const d = editDistance(word, w);
-        if (!best || d < best.d)
-            best = { w, d };
-    }
-    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/model/variables.ts
@@ -10245,7 +10878,7 @@ async function startPhases(o) {
     const guard = await phase('guard', 'Disk guard', async () => guardAndRecord(guardOptions(s, root, me.runnerId, log, { keep: async () => (s.layout === 'slot' ? slotToKeep({ root, me, view: plan.view }) : []) }), 'job'));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
+        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan, via: o.via });
         const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
         log.info(`Trust domain ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
@@ -10319,6 +10952,8 @@ async function startJob(o) {
     const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: plan.view };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+    // The fleet tier needs the host tier it fills: none where host-archives is off.
+    const fleet = s.hostArchives.kind === 'off' ? undefined : openFleet(s.archiveStore, env, o.via ?? 'action', log);
     try {
         if (s.layout === 'job')
             await handBackJobParents(root, lease.dirs.base);
@@ -10373,6 +11008,7 @@ async function startJob(o) {
             restore = await tiers_restoreTier({
                 root,
                 me,
+                fleet,
                 cap: s.hostArchives,
                 buildDir: lease.dirs.target,
                 by: own ? 'key' : 'identity',
@@ -10415,6 +11051,7 @@ async function startJob(o) {
             copy,
             restore,
             hostArchives: s.hostArchives,
+            archiveStore: fleet ? s.archiveStore : undefined,
         };
     }
     catch (e) {
@@ -10937,7 +11574,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8362);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8227);
 // The runner's job hooks (hooks/job-started.sh, hooks/job-completed.sh), bundled into dist/hook.
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);

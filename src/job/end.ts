@@ -22,7 +22,7 @@ import { sccacheAtEnd } from '../host/sccache.js';
 import { myUid } from '../os/proc.js';
 import { containerFilesKept } from '../model/messages.js';
 import { listDir, reportReadsTo } from '../os/absent.js';
-import { clearRestoreLeftovers, describeSave, saveTier, startTier, tierMisses, viewPart } from './tiers.js';
+import { clearRestoreLeftovers, describeSave, openFleet, saveTier, startTier, tierMisses, viewPart } from './tiers.js';
 import { describeCopy } from '../pool/warm-copy.js';
 import { settleHome } from './shared-home.js';
 
@@ -35,7 +35,12 @@ import { settleHome } from './shared-home.js';
 
 /** What an end needs of the job: a lease saved before main finished has only the first part. */
 export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> &
-  Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home' | 'reset' | 'restore' | 'hostArchives' | 'sccache'>>;
+  Partial<
+    Pick<
+      StartedJob,
+      'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home' | 'reset' | 'restore' | 'hostArchives' | 'archiveStore' | 'sccache'
+    >
+  >;
 
 /** What the steps of an end gather, each its own part, and the warnings of all of them. */
 type Ending = Omit<EndedJob, 'released' | 'releaseMs' | 'diskAtRelease'>;
@@ -228,6 +233,8 @@ async function saveArchive(j: JobToEnd, cargoHome: string, r: Ending, log?: Log)
       },
       timeoutMs: Math.max(j.cleanupTimeoutMs, 300_000),
       log,
+      // Recorded at the start only where this job can use it: the post step of an action, the hook or the CLI with a directory.
+      fleet: openFleet(j.archiveStore, process.env, 'action', log),
     });
     log?.info(`${describeSave(r.archive)}.`);
     if (r.archive.outcome === 'failed') r.warnings.push(`${describeSave(r.archive)}. The next job that compiles these dependencies tries again.`);

@@ -28,7 +28,7 @@ import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } fro
 import { noHostSccacheServer } from '../model/messages.js';
 import { ifPresent, reportReadsTo } from '../os/absent.js';
 import { jobViewpoint } from '../pool/choose.js';
-import { clearRestoreLeftovers, restoreTier, viewPart } from './tiers.js';
+import { clearRestoreLeftovers, openFleet, restoreTier, viewPart } from './tiers.js';
 import { failed } from '../model/failure.js';
 import { secureHome } from './shared-home.js';
 
@@ -102,7 +102,7 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
   );
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-    const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
+    const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan, via: o.via });
     const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
     log.info(`Trust domain ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
@@ -183,6 +183,8 @@ export interface SlotStart {
   privateHome?: string;
   /** Made before the guard (planHome); made here when absent. */
   plan?: HomePlan;
+  /** Who started the job: only an action step may use the Actions cache service. */
+  via?: Via;
 }
 
 /** The slot phase (see above). */
@@ -193,6 +195,8 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
   const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: plan.view };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+  // The fleet tier needs the host tier it fills: none where host-archives is off.
+  const fleet = s.hostArchives.kind === 'off' ? undefined : openFleet(s.archiveStore, env, o.via ?? 'action', log);
   try {
     if (s.layout === 'job') await handBackJobParents(root, lease.dirs.base);
     const now = new Date().toISOString();
@@ -246,6 +250,7 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
       restore = await restoreTier({
         root,
         me,
+        fleet,
         cap: s.hostArchives,
         buildDir: lease.dirs.target,
         by: own ? 'key' : 'identity',
@@ -288,6 +293,7 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
       copy,
       restore,
       hostArchives: s.hostArchives,
+      archiveStore: fleet ? s.archiveStore : undefined,
     };
   } catch (e) {
     await releaseLease(lease.keeperPid, lease.dirs.lock);

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type ArchiveKey, archiveKey } from '../model/archive-key.js';
+import { type ArchiveKey, type IdentityParts, archiveKey } from '../model/archive-key.js';
 import type { JobIdentity } from '../model/identity.js';
 import { archiveDir } from '../model/layout.js';
 import { type ArchiveCap, archiveCapBytes, formatArchiveCap } from '../model/settings.js';
@@ -29,6 +29,8 @@ import { archiveView } from '../pool/guard.js';
 import { trimArchives } from '../pool/policy.js';
 import { archiveValues } from '../pool/value.js';
 import { hostHistory } from '../pool/lease.js';
+import { type ArchiveStore } from '../model/archive-store.js';
+import { type EntryPoint, type FleetStore, fleetLine, openFleetStore } from '../store/fleet-store.js';
 
 /*
  * The tiers a start comes from, and the archives a job's end leaves for later starts.
@@ -51,6 +53,11 @@ import { hostHistory } from '../pool/lease.js';
  *     moved since costs the units it rebuilds, never a wrong build.
  * Trust is that of warm copies: a job reads its own trust domain's archives, then its base's;
  * nothing a PR saved is ever read by its base or another PR.
+ *
+ * The fleet tier (`archive-store`, store/fleet-store.ts) sits behind the host tier at both points:
+ * a start asks the fleet store only where the host tier has nothing, and what it fetches lands in
+ * the host tier before it is restored; an end that saved an archive on the host sends it on. A
+ * store's fault is a warning and a cold start (or an archive kept on its host), never a failure.
  *
  * saveTier runs in the release phase (end.ts endJob), before the lease is released, after a job
  * that compiled dependency units (counted as the warm-start metric counts them) when no archive
@@ -98,6 +105,8 @@ export interface TierSave {
   ms?: number;
   /** Archives removed to keep the tier under its cap. */
   trimmed?: number;
+  /** What the fleet store said of the archive sent on to it. */
+  fleet?: string;
 }
 
 /** The view of the paths a key names: a job's steps on the host, or in a container (another OS and libc). */
@@ -159,6 +168,29 @@ export interface RestoreRequest {
   log: Log;
   /** Marks the slot's record while a restore may leave its temp directory in the target. */
   mark: (restoring: boolean) => Promise<void>;
+  /** The fleet store behind the host tier (openFleet), if the job has one. */
+  fleet?: FleetStore;
+}
+
+/**
+ * The fleet store `archive-store` names, for a job started through `via`; undefined when none is
+ * set, or when the job cannot use it (the Actions cache service from the hooks or the CLI), which
+ * the log says once, as a line.
+ */
+export function openFleet(setting: ArchiveStore | undefined, env: Record<string, string | undefined>, via: EntryPoint, log?: Log): FleetStore | undefined {
+  if (!setting) return undefined;
+  const s = openFleetStore(setting, env, via);
+  if (s && 'unavailable' in s) {
+    log?.info(`archive-store: ${s.unavailable}.`);
+    return undefined;
+  }
+  return s;
+}
+
+/** Says a fleet store's outcome in the log: a warning for a fault, a line otherwise. */
+function sayFleet(log: Log | undefined, line: { warning: boolean; text: string }): void {
+  if (line.warning) log?.warning(line.text);
+  else log?.info(line.text);
 }
 
 /**
@@ -169,13 +201,15 @@ export interface RestoreRequest {
 export async function restoreTier(o: RestoreRequest): Promise<TierRestore> {
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
-  const base = { tier: 'host' as const, by: o.by };
+  const base: { tier: TierRestore['tier']; by: TierRestore['by'] } = { tier: 'host', by: o.by };
   if (o.cap.kind === 'off') return { ...base, outcome: 'off', why: 'host-archives is off', ms: 0 };
   const domains = readableDomains(o.me);
   let found: { dir: string; domain: string; how: TierRestore['how'] } | undefined;
   let why: string | undefined;
+  /** What the fleet store is asked for, where the host tier has nothing. */
+  let ask: { key?: ArchiveKey; identity?: IdentityParts } | undefined;
   if (o.by === 'identity') {
-    const f = findArchiveByIdentity(o.root, o.me.repository, domains, {
+    const identity: IdentityParts = {
       format: '1',
       repository: o.me.repository,
       workflow: o.me.workflow,
@@ -183,17 +217,27 @@ export async function restoreTier(o: RestoreRequest): Promise<TierRestore> {
       key: o.me.jobKey,
       arch: hostFacts().arch,
       cargoHome: o.context.cargoHome,
-    });
+    };
+    const f = findArchiveByIdentity(o.root, o.me.repository, domains, identity);
     if (f.found) found = { dir: f.dir, domain: f.domain, how: 'newest' };
-    else why = f.why;
+    else [why, ask] = [f.why, { identity }];
   } else {
     const k = await keyOf(o.context);
     if ('why' in k) why = k.why;
     else {
       const f = findArchive(o.root, o.me.repository, domains, k.key);
       if (f.found) found = { dir: f.dir, domain: f.domain, how: f.how };
-      else why = f.why;
+      else [why, ask] = [f.why, { key: k.key }];
     }
+  }
+  // The host has nothing: the fleet store, into the host tier, then restored from there as a host archive is.
+  if (!found && ask && o.fleet) {
+    const got = await o.fleet.fetch({ root: o.root, repository: o.me.repository, domains, ...ask });
+    sayFleet(o.log, fleetLine(o.fleet.name, 'fetch', got));
+    if (got.fetched) {
+      found = { dir: got.dir, domain: got.domain, how: ask.identity ? 'newest' : got.how };
+      base.tier = 'fleet';
+    } else why = `${why}; ${o.fleet.name}: ${got.detail}`;
   }
   if (!found) {
     const r: TierRestore = { ...base, outcome: 'missed', why: why ?? 'no archive', ms: ms() };
@@ -330,6 +374,8 @@ export interface SaveRequest {
   context: KeyContext;
   timeoutMs: number;
   log?: Log;
+  /** The fleet store an archive saved here is sent on to (openFleet), if the job has one. */
+  fleet?: FleetStore;
 }
 
 /** The archive of the exact key in `domain`, when one is saved there: its packages. */
@@ -407,6 +453,14 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
     if (trimmed.includes(dir))
       return { ...r, outcome: 'skipped', why: `the archive alone (${formatBytes(saved.meta.bytes)}) is over host-archives (${formatArchiveCap(o.cap)})` };
     await recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'saved', bytes: r.bytes, ms: r.ms });
+    if (o.fleet) {
+      const put = await o.fleet.put({ root: o.root, repository: o.me.repository, domain: o.me.key, key: { ...k.key, exact: k.key.exact! }, dir });
+      const line = fleetLine(o.fleet.name, 'put', put);
+      sayFleet(o.log, line);
+      r.fleet = line.text;
+      if (put.put) await recordEvent(o.root, { event: 'archive', tier: 'fleet', op: 'save', result: 'saved', bytes: put.bytes, ms: put.ms });
+      else if (line.warning) await recordEvent(o.root, { event: 'archive', tier: 'fleet', op: 'save', result: 'failed', ms: put.ms });
+    }
     return r;
   } catch (e) {
     return { tier: 'host', outcome: 'failed', why: `saving a dependency archive of ${o.buildDir}: ${(e as Error).message}`, ms: ms() };

@@ -55,6 +55,8 @@ export interface StartedJob {
   restore?: TierRestore;
   /** The host tier's cap, for the end's save (settings `host-archives`). */
   hostArchives?: Settings['hostArchives'];
+  /** The fleet store the end sends a saved archive to (settings `archive-store`): only one this job can use. */
+  archiveStore?: Settings['archiveStore'];
   /** What its CARGO_HOME's sources and top were found to be at the start (shared-home.ts). */
   homeCheck?: HomeCheck;
 }

@@ -133,12 +133,21 @@ export function archiveKey(i: ArchiveKeyInput): ArchiveKey {
 }
 
 /**
+ * Pure: a part's value as an archive sent to a fleet store keeps it: a digest. The values of the
+ * variables (`env.RUSTFLAGS`, `env.CFLAGS`, ...) may hold what should not leave the host, and a
+ * digest still says whether two keys differ there.
+ */
+export const redactedValue = (v: string): string => `sha256:${sha256Hex(v).slice(0, 16)}`;
+
+/**
  * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
- * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched.
+ * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched. A value an archive
+ * keeps as a digest (one that came through a fleet store) is the same as the value it digests.
  */
 export function keyDifferences(saved: Record<string, string>, wanted: Record<string, string>): string[] {
   const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
-  return [...names].filter((n) => saved[n] !== wanted[n]).sort();
+  const same = (s: string | undefined, w: string | undefined) => s === w || (s !== undefined && w !== undefined && s === redactedValue(w));
+  return [...names].filter((n) => !same(saved[n], wanted[n])).sort();
 }
 
 /** One archive found under a fallback key. */
@@ -163,6 +172,9 @@ export function chooseArchive(candidates: ArchiveCandidate[], want: ArchiveKey):
 /** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
 export const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome'] as const;
 
+/** What a start that knows only who it is (the runner's hook) looks an archive up by. */
+export type IdentityParts = Pick<Record<string, string>, (typeof IDENTITY_PARTS)[number]>;
+
 /**
  * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
  * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
@@ -173,7 +185,7 @@ export const IDENTITY_PARTS = ['format', 'repository', 'workflow', 'job', 'key',
  */
 export function chooseByIdentity<C extends ArchiveCandidate & { domain: string; parts: Record<string, string> }>(
   candidates: C[],
-  want: Pick<Record<string, string>, (typeof IDENTITY_PARTS)[number]>,
+  want: IdentityParts,
   domains: string[],
 ): C | undefined {
   for (const d of domains) {

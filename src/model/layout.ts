@@ -30,6 +30,7 @@ import { safeComponent } from './key.js';
  *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  *   <root>/archives/<repo>/<domain>/<fallback key>/<exact key>/{archive.tar.zst,archive.json}
  *                                          dependency archives (archiveDir, store/archive.ts)
+ *   <root>/archives/.fleet-<nonce>.tmp/    an archive on its way between the Actions cache service and the host tier (fleetStaging)
  */
 export const MARKER = '.cargo-isolate-root';
 
@@ -99,6 +100,13 @@ export function archiveDir(root: string, repository: string, domain: string, fal
   const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
   return exact === undefined ? base : join(base, safeComponent(exact));
 }
+
+/**
+ * Where an archive on its way between the Actions cache service and the host tier is staged
+ * (store/fleet-store.ts): on the host tier's filesystem, so it is linked in rather than copied,
+ * under a dot-name no reader lists. A killed job leaves it behind; the guard removes it.
+ */
+export const fleetStaging = (root: string, nonce: string): string => join(root, 'archives', `.fleet-${nonce}.tmp`);
 
 function dirsIn(base: string, record: string, lock: string): Dirs {
   return { base, target: join(base, 'target'), cargoHome: join(base, 'cargo-home'), install: join(base, 'install'), tmp: join(base, 'tmp'), record, lock };

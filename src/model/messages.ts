@@ -100,3 +100,15 @@ export const stillOverThreshold = (o: { root: string; threshold: string; disk: s
 /** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
 export const belowFailBelow = (o: { root: string; free: string; floor: string; live: string; others: string }) =>
   `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
+
+/** The shared directory of `archive-store` is not there: never created, so an unmounted mount point does not fill the host's disk (fleet-dir.ts). */
+export const fleetStoreNotMounted = (store: string, why: string) =>
+  `${store} cannot be read (${why}): is the shared filesystem mounted? A missing store is never created, so that an unmounted mount point does not fill this host's disk`;
+
+/** The share maps this job's uid to another (NFS's root squashing): what it wrote there, its jobs would refuse (fleet-dir.ts). */
+export const fleetStoreMapsUid = (dir: string, owner: number, uid: number) =>
+  `${dir} belongs to uid ${owner}, not this job's uid ${uid} (a share that maps this uid to another, such as NFS's root squashing): what this job wrote there, its jobs would refuse`;
+
+/** `archive-store: actions-cache` where no action step runs: the runner hooks, `cargo-isolate run` (fleet-store.ts). */
+export const actionsCacheNeedsToken = (who: string) =>
+  `the Actions cache service needs the runtime token that only a workflow's action steps get, which ${who}: the host tier only here (a shared directory works everywhere)`;

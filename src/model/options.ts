@@ -148,6 +148,13 @@ export const FLAGS: FlagSpec[] = [
     commands: JOB,
     help: 'crates whose build scripts write next to their sources: left writable',
   },
+  {
+    name: 'archive-store',
+    input: 'archive-store',
+    form: 'DIR',
+    commands: ['run'],
+    help: 'a directory every host mounts, where hosts share dependency archives (none unless set)',
+  },
   { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
   { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
   { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Failure } from './failure.js';
 import { type Level, formatBytes, parseDuration, parseLevel, parseSize, unitHint } from './units.js';
+import { ARCHIVE_STORE_FORM, type ArchiveStore, parseArchiveStore } from './archive-store.js';
 
 /*
  * Every input, read and validated once, from wherever it is set: the action's inputs, the runner's
@@ -46,6 +47,8 @@ export interface Settings {
   runnerName?: string;
   /** What the job name cannot tell apart (matrix legs), as rust-cache's `key`. */
   jobKey: string;
+  /** Where the hosts of a fleet share dependency archives (model/archive-store.ts): none unless set. */
+  archiveStore: ArchiveStore;
   /** How much of the root's filesystem the host's dependency archives may take (store/archive.ts, job/tiers.ts); off: no host tier. */
   hostArchives: ArchiveCap;
   /** The levels and the floor as the user set them, with their origin: for a message once the disk is measured. */
@@ -128,6 +131,7 @@ export const RUNNER_INPUTS = [
   'fail-below',
   'cleanup-timeout',
   'publish-crates',
+  'archive-store',
   'host-archives',
   'writable-sources',
 ] as const;
@@ -377,6 +381,18 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     );
   }
   const rootRaw = read('root');
+  // As the root: an operator sets the store once for a runner (its .env), and the action's input defaults to it.
+  const storeRaw = read('archive-store') || (env.CARGO_ISOLATE_ARCHIVE_STORE ?? '').trim();
+  const storeOrigin: Origin = read('archive-store') ? src.origin('archive-store') : { kind: 'variable', name: 'CARGO_ISOLATE_ARCHIVE_STORE' };
+  const archiveStore = parseArchiveStore(storeRaw);
+  if ('hint' in archiveStore) throw new InputError(storeOrigin, storeRaw, ARCHIVE_STORE_FORM, archiveStore.hint);
+  if (archiveStore.kind === 'actions-cache' && storeOrigin.kind === 'flag')
+    throw new InputError(
+      storeOrigin,
+      storeRaw,
+      'the absolute path of a directory every host mounts (e.g. /mnt/ci-archives)',
+      "the Actions cache service needs the runtime token that only a workflow's action steps get, which a command on the host never has.",
+    );
   const setLevels: Settings['setLevels'] = {};
   for (const n of ['disk-threshold', 'disk-target', 'disk-hard-threshold', 'fail-below'] as const)
     if (read(n)) setLevels[n] = { text: read(n), origin: src.origin(n) };
@@ -400,6 +416,7 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     cleanupTimeoutMs: duration('cleanup-timeout', 1000),
     runnerName: label('runner-name', 'build-host-3') || undefined,
     jobKey: label('key', '${{ matrix.target }}'),
+    archiveStore,
     hostArchives,
     setLevels,
     writableSources: crateNames('writable-sources', read('writable-sources')),

@@ -3,8 +3,9 @@ import { constants } from 'node:os';
 
 /*
  * Running other programs: runCommand, the one way rm, chmod, chown, cp, sudo and docker are run
- * (bounded in time, output captured), and runInForeground, the command a person gave
- * `cargo-isolate run`.
+ * (bounded in time, output captured), runBounded, a helper process given a request on its stdin
+ * that may hang where no signal reaches it (the fleet store's worker, store/fleet-worker.ts), and
+ * runInForeground, the command a person gave `cargo-isolate run`.
  */
 
 export interface RunResult {
@@ -32,6 +33,54 @@ export function runCommand(cmd: string, args: string[], timeoutMs: number, o: { 
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
     child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+  });
+}
+
+export interface BoundedResult extends RunResult {
+  /** The time bound passed first: the command's process group got SIGKILL and was left behind. */
+  timedOut: boolean;
+}
+
+/**
+ * Runs a command in a process group of its own, `input` on its stdin, and resolves with its
+ * output when it exits or when `timeoutMs` passes, whichever comes first; never rejects. At the
+ * bound the whole group gets SIGKILL (the command and what it started: tar, zstd) and is left
+ * behind with its pipes closed and unreferenced: a process blocked in the kernel (a read from an
+ * NFS server that is down, on a hard mount) ignores even SIGKILL until the server answers, and
+ * waiting for its exit, or keeping its pipes open, would hold this process (a post step) with it.
+ */
+export function runBounded(
+  cmd: string,
+  args: string[],
+  o: { timeoutMs: number; input?: string; cwd?: string; env?: NodeJS.ProcessEnv },
+): Promise<BoundedResult> {
+  return new Promise((res) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: o.cwd, env: o.env, detached: true });
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const done = (r: Omit<BoundedResult, 'stdout' | 'stderr'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      res({ ...r, stdout, stderr });
+    };
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      for (const s of [child.stdin, child.stdout, child.stderr]) s.destroy();
+      child.unref();
+      done({ code: null, signal: 'SIGKILL', timedOut: true });
+    }, o.timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-200_000)));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(o.input ?? '');
+    child.on('error', (e) => done({ code: null, signal: null, error: e, timedOut: false }));
+    child.on('close', (code, signal) => done({ code, signal, timedOut: false }));
   });
 }
 

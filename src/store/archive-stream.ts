@@ -38,7 +38,8 @@ export interface Written {
   bytes: number;
 }
 
-function hashing(): { t: Transform; result: () => Written } {
+/** A pass-through that hashes what flows through it (sha256) and counts its bytes. */
+export function hashing(): { t: Transform; result: () => Written } {
   const h = createHash('sha256');
   let bytes = 0;
   const t = new Transform({
