@@ -592,7 +592,12 @@ describe('a store that fails gives a warning and a cold start, within its time b
         repository: 'acme/w',
         domains: ['ref-main'],
         key: k,
-        bounds: route === 'download' ? { ...fast, fetchMs: scaled(10_000) } : { ...fast, lookupMs: scaled(10_000) },
+        // A stall waits out a short bound; an error needs room for the client's own retries
+        // (@actions/cache retries a 5xx after 5 s and more), else it would read as a timeout.
+        bounds:
+          reason === 'timeout'
+            ? { ...fast, fetchMs: scaled(10_000), lookupMs: scaled(10_000) }
+            : { ...fast, fetchMs: scaled(120_000), lookupMs: scaled(120_000) },
       });
       expect(r).toMatchObject({ fetched: false });
       expect([!r.fetched && r.reason, fleetLine(fleet.name, 'fetch', r).warning]).toEqual([reason, true]);
@@ -616,7 +621,9 @@ describe('a store that fails gives a warning and a cold start, within its time b
     const fleet = store({ kind: 'actions-cache' }, cacheEnv('refs/heads/main', [], protocol));
     service.fault(route, fault);
     try {
-      const r = await fleet.put({ root: a, repository: 'acme/w', domain: 'ref-main', key: k, dir: src, bounds: { ...fast, putMs: scaled(20_000) } });
+      // As for a fetch: the blob client retries a 5xx with growing delays (up to about 30 s in all).
+      const putMs = scaled(reason === 'timeout' ? 20_000 : 120_000);
+      const r = await fleet.put({ root: a, repository: 'acme/w', domain: 'ref-main', key: k, dir: src, bounds: { ...fast, putMs } });
       expect([!r.put && r.reason, fleetLine(fleet.name, 'put', r).warning]).toEqual([reason, true]);
       expect(readArchiveMeta(src)).toBeDefined();
     } finally {
