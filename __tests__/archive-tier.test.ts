@@ -21,7 +21,7 @@ import { listHostArchives, removeHostArchive } from '../src/store/archive-host.j
 import { currentIdentity } from '../src/model/identity.js';
 import { archiveCap } from '../src/model/settings.js';
 import { parseLevel } from '../src/model/units.js';
-import { runGuard } from '../src/pool/guard.js';
+import { collectCandidates, runGuard } from '../src/pool/guard.js';
 import { readWarmth } from '../src/pool/warmth.js';
 import { parseEvents } from '../src/pool/events.js';
 import { type KeyContext, restoreTier, saveTier } from '../src/job/tiers.js';
@@ -397,4 +397,24 @@ test('the cap: a value refused with its form, and the share of the disk computed
   expect(archiveCap('150%')).toBeUndefined();
   expect(slotDirs('/r', 's000').target).toBe('/r/slots/s000/target');
   expect(archiveDir('/r', 'a/b', 'pr-1', 'f', 'e')).toBe('/r/archives/a__b/pr-1/f/e');
+});
+
+test('a transfer to the Actions cache service that a killed job left is removed an hour on, never a running one', async () => {
+  const root = join(scratch, 'staging-root');
+  const archives = join(root, 'archives');
+  const old = join(archives, '.fleet-00aa11bb.tmp');
+  const running = join(archives, '.fleet-22cc33dd.tmp');
+  for (const d of [old, running]) {
+    await fs.mkdir(join(d, 'entry'), { recursive: true });
+    await fs.writeFile(join(d, 'entry', DATA), Buffer.alloc(64 * 1024, 7));
+  }
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+  await fs.utimes(old, twoHoursAgo, twoHoursAgo);
+  const found = (await collectCandidates(root)).filter((c) => c.kind === 'archive');
+  expect(found.map((c) => [c.path, c.value, c.live])).toEqual([[old, 0, false]]);
+  expect(found[0].bytes).toBeGreaterThanOrEqual(64 * 1024);
+  // Not an archive of any repository: the host tier's listing does not take it for one.
+  expect(await listHostArchives(root)).toEqual([]);
+  expect((await removeHostArchive(root, old, 'test', 10_000)).outcome).toBe('removed');
+  expect([existsSync(old), existsSync(running)]).toEqual([false, true]);
 });

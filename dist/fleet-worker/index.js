@@ -540,7 +540,8 @@ function archiveDir(root, repository, domain, fallback, exact) {
 /**
  * Where an archive on its way between the Actions cache service and the host tier is staged
  * (store/fleet-store.ts): on the host tier's filesystem, so it is linked in rather than copied,
- * under a dot-name no reader lists. A killed job leaves it behind; the guard removes it.
+ * under a dot-name no reader lists. A killed job leaves it behind; the guard removes it an hour on
+ * (store/archive-host.ts deadStaging).
  */
 const fleetStaging = (root, nonce) => join(root, 'archives', `.fleet-${nonce}.tmp`);
 function dirsIn(base, record, lock) {

@@ -441,7 +441,8 @@ function layout_archiveDir(root, repository, domain, fallback, exact) {
 /**
  * Where an archive on its way between the Actions cache service and the host tier is staged
  * (store/fleet-store.ts): on the host tier's filesystem, so it is linked in rather than copied,
- * under a dot-name no reader lists. A killed job leaves it behind; the guard removes it.
+ * under a dot-name no reader lists. A killed job leaves it behind; the guard removes it an hour on
+ * (store/archive-host.ts deadStaging).
  */
 const fleetStaging = (root, nonce) => (0,external_node_path_.join)(root, 'archives', `.fleet-${nonce}.tmp`);
 function dirsIn(base, record, lock) {
@@ -6516,6 +6517,7 @@ function buildDirOf(env, targetDir, cwd) {
 
 
 
+
 /** Pure: a save's temp directory name (`.<exact>.<random>.tmp`, archive.ts saveArchive). */
 const isSaveTemp = (name) => /^\..+\.[0-9a-f]{8}\.tmp$/.test(name);
 const sizeOf = async (p) => (await absent_lstatIfPresent(p))?.size ?? 0;
@@ -6543,9 +6545,29 @@ async function listDomain(domainDir, repoDir, domain) {
 async function archive_host_listHostArchives(root) {
     const top = layout_rootPaths(root).archives;
     const out = [];
-    for (const repoDir of await archive_host_dirsIn(top)) {
+    for (const repoDir of (await archive_host_dirsIn(top)).filter((n) => !isFleetStaging(n))) {
         for (const domain of await archive_host_dirsIn((0,external_node_path_.join)(top, repoDir)))
             out.push(...(await listDomain((0,external_node_path_.join)(top, repoDir, domain), repoDir, domain)));
+    }
+    return out;
+}
+/** Pure: a fleet transfer's staging directory (model/layout.ts fleetStaging). */
+const isFleetStaging = (name) => /^\.fleet-[0-9a-f]+\.tmp$/.test(name);
+/**
+ * A staging directory older than this is what a killed job left: every transfer that uses one is
+ * bounded by minutes (store/fleet-store.ts FLEET_BOUNDS: a look-up and a fetch or a put), and it
+ * takes no lock (the same code serves a shared directory, where flock is not to be trusted).
+ */
+const STAGING_DEAD_AFTER_MS = 3_600_000;
+/** The staging directories under the root that a killed job left (STAGING_DEAD_AFTER_MS), with their bytes. */
+async function deadStaging(root, nowMs) {
+    const top = layout_rootPaths(root).archives;
+    const out = [];
+    for (const name of (await archive_host_dirsIn(top)).filter(isFleetStaging)) {
+        const dir = (0,external_node_path_.join)(top, name);
+        const st = await absent_lstatIfPresent(dir);
+        if (st?.isDirectory() && nowMs - st.mtimeMs > STAGING_DEAD_AFTER_MS)
+            out.push({ dir, bytes: await diskUsage(dir), lastUsedMs: st.mtimeMs });
     }
     return out;
 }
@@ -6689,6 +6711,9 @@ const KINDS = {
             const worth = value_archiveValues(found.flatMap(({ a, live, dead }) => (dead || !a.meta ? [] : [guard_archiveView({ ...a, meta: a.meta }, live)])), history, now);
             for (const { a, live, dead } of found)
                 out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : worth.get(a.dir) });
+            // What a job killed during a transfer to or from the Actions cache service left.
+            for (const d of await deadStaging(root, now))
+                out.push({ kind: 'archive', path: d.dir, bytes: d.bytes, lastUsedMs: d.lastUsedMs, live: false, value: 0 });
             // What a killed restore left in an idle slot's target (its record says a restore began there).
             for (const { name, record: rec, live } of slots) {
                 if (live || !rec?.restoring)

@@ -19,7 +19,7 @@ import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHI
 import { type ArchiveView, type HostStats, archiveValues } from './value.js';
 import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
-import { type HostArchive, isDeadArchive, listHostArchives, removeHostArchive, saveInProgress } from '../store/archive-host.js';
+import { type HostArchive, deadStaging, isDeadArchive, listHostArchives, removeHostArchive, saveInProgress } from '../store/archive-host.js';
 import { type ArchiveMeta, DATA, isRestoreLeftover } from '../store/archive.js';
 import { Failure, failed } from '../model/failure.js';
 import { isDirAt, listDir, lstatIfPresent } from '../os/absent.js';
@@ -160,6 +160,8 @@ const KINDS: Record<Kind, KindRow> = {
       );
       for (const { a, live, dead } of found)
         out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : worth.get(a.dir) });
+      // What a job killed during a transfer to or from the Actions cache service left.
+      for (const d of await deadStaging(root, now)) out.push({ kind: 'archive', path: d.dir, bytes: d.bytes, lastUsedMs: d.lastUsedMs, live: false, value: 0 });
       // What a killed restore left in an idle slot's target (its record says a restore began there).
       for (const { name, record: rec, live } of slots) {
         if (live || !rec?.restoring) continue;

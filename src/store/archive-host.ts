@@ -4,6 +4,7 @@ import { archiveDir, rootPaths } from '../model/layout.js';
 import { lstatIfPresent, listDir } from '../os/absent.js';
 import { type RemoveResult, removeTree } from '../os/remove.js';
 import { allFree } from '../os/flock.js';
+import { diskUsage } from '../os/sizes.js';
 import { type ArchiveMeta, DATA, META, readArchiveMeta } from './archive.js';
 
 /*
@@ -14,6 +15,7 @@ import { type ArchiveMeta, DATA, META, readArchiveMeta } from './archive.js';
  *
  *   <root>/archives/<repo>/<domain>/<fallback>/<exact>/             an archive (archive.ts)
  *   <root>/archives/<repo>/<domain>/<fallback>/.<exact>.<rand>.tmp/ a save in progress, or a leftover
+ *   <root>/archives/.fleet-<nonce>.tmp/                             a transfer to or from the Actions cache service
  *
  * Listing costs four readdirs deep and two stats per archive, no tree walk: a host holds tens to
  * hundreds of archives, not thousands of files.
@@ -66,8 +68,30 @@ async function listDomain(domainDir: string, repoDir: string, domain: string): P
 export async function listHostArchives(root: string): Promise<HostArchive[]> {
   const top = rootPaths(root).archives;
   const out: HostArchive[] = [];
-  for (const repoDir of await dirsIn(top)) {
+  for (const repoDir of (await dirsIn(top)).filter((n) => !isFleetStaging(n))) {
     for (const domain of await dirsIn(join(top, repoDir))) out.push(...(await listDomain(join(top, repoDir, domain), repoDir, domain)));
+  }
+  return out;
+}
+
+/** Pure: a fleet transfer's staging directory (model/layout.ts fleetStaging). */
+export const isFleetStaging = (name: string): boolean => /^\.fleet-[0-9a-f]+\.tmp$/.test(name);
+
+/**
+ * A staging directory older than this is what a killed job left: every transfer that uses one is
+ * bounded by minutes (store/fleet-store.ts FLEET_BOUNDS: a look-up and a fetch or a put), and it
+ * takes no lock (the same code serves a shared directory, where flock is not to be trusted).
+ */
+export const STAGING_DEAD_AFTER_MS = 3_600_000;
+
+/** The staging directories under the root that a killed job left (STAGING_DEAD_AFTER_MS), with their bytes. */
+export async function deadStaging(root: string, nowMs: number): Promise<{ dir: string; bytes: number; lastUsedMs: number }[]> {
+  const top = rootPaths(root).archives;
+  const out: { dir: string; bytes: number; lastUsedMs: number }[] = [];
+  for (const name of (await dirsIn(top)).filter(isFleetStaging)) {
+    const dir = join(top, name);
+    const st = await lstatIfPresent(dir);
+    if (st?.isDirectory() && nowMs - st.mtimeMs > STAGING_DEAD_AFTER_MS) out.push({ dir, bytes: await diskUsage(dir), lastUsedMs: st.mtimeMs });
   }
   return out;
 }
