@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expectLayout } from './helpers/cargo-layout.js';
 import { removeScratch } from './helpers/scratch.js';
-import { compiled } from './helpers/workspace.js';
+import { DEPENDENCY_CRATES as DEPS, compiled, dependencyMain as MAIN } from './helpers/workspace.js';
 import { serveRegistry } from '../scripts/lib/registry.mjs';
 import { ensurePackages, makeRealWorkspace, packRegistry } from '../scripts/lib/real-crates.mjs';
 import { type ArchiveKeyInput, archiveKey } from '../src/model/archive-key.js';
@@ -28,19 +28,6 @@ import { unitsSince } from '../src/pool/warmth.js';
 const run = promisify(execFile);
 const LAYOUT_ENV = { v1: {}, v2: { RUSTC_BOOTSTRAP: '1', CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT: 'true' } };
 type Layout = keyof typeof LAYOUT_ENV;
-const DEPS = `serde = { version = "1", features = ["derive"] }
-anyhow = "1"
-typenum = "1"
-`;
-const MAIN = (n: number) => `use typenum::Unsigned;
-#[derive(serde::Serialize)]
-struct Row { n: u64 }
-fn main() -> anyhow::Result<()> {
-    let r = Row { n: ${n} + typenum::U7::to_u64() };
-    println!("{}", r.n);
-    Ok(())
-}
-`;
 const MIN = 60_000;
 
 let scratch: string;

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { type FakeCacheService, type Fault, type Route, fakeCacheService } from '../scripts/lib/cache-server.js';
 import { scaled } from './helpers/pace.js';
 import { removeScratch } from './helpers/scratch.js';
-import { compiled } from './helpers/workspace.js';
+import { DEPENDENCY_CRATES as DEPS, compiled, dependencyMain as MAIN } from './helpers/workspace.js';
 import { serveRegistry } from '../scripts/lib/registry.mjs';
 import { ensurePackages, makeRealWorkspace, packRegistry } from '../scripts/lib/real-crates.mjs';
 import { ARCHIVE_FORMAT, type ArchiveKey, keyDifferences } from '../src/model/archive-key.js';
@@ -40,19 +40,6 @@ import { unitsSince } from '../src/pool/warmth.js';
  */
 const run = promisify(execFile);
 const MIN = 60_000;
-const DEPS = `serde = { version = "1", features = ["derive"] }
-anyhow = "1"
-typenum = "1"
-`;
-const MAIN = (n: number) => `use typenum::Unsigned;
-#[derive(serde::Serialize)]
-struct Row { n: u64 }
-fn main() -> anyhow::Result<()> {
-    let r = Row { n: ${n} + typenum::U7::to_u64() };
-    println!("{}", r.n);
-    Ok(())
-}
-`;
 
 let scratch: string;
 let server: Awaited<ReturnType<typeof serveRegistry>>;

@@ -83,3 +83,20 @@ fn main() {
 export function registryDeps(stderr: string): string[] {
   return [...compiled(stderr), ...[...stderr.matchAll(/^\s*Checking (\S+) v/gm)].map((m) => m[1])].filter((c) => c.startsWith('dep'));
 }
+
+/** The registry dependencies of the archive tests' workspace: a proc macro, a build script, plain libraries. */
+export const DEPENDENCY_CRATES = `serde = { version = "1", features = ["derive"] }
+anyhow = "1"
+typenum = "1"
+`;
+
+/** That workspace's main.rs, `n` its one line that changes between builds. */
+export const dependencyMain = (n: number): string => `use typenum::Unsigned;
+#[derive(serde::Serialize)]
+struct Row { n: u64 }
+fn main() -> anyhow::Result<()> {
+    let r = Row { n: ${n} + typenum::U7::to_u64() };
+    println!("{}", r.n);
+    Ok(())
+}
+`;
