@@ -826,7 +826,7 @@ function ifPresentSync(path, read, o = {}) {
     }
 }
 /** The names in a directory; none when it is not there. */
-const listDir = async (dir, o) => (await ifPresent(dir, () => fs.readdir(dir), o)) ?? [];
+const listDir = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
 /** The entries of a directory with their types; none when it is not there. */
 const absent_listDirents = async (dir, o) => (await ifPresent(dir, () => fs.readdir(dir, { withFileTypes: true }), o)) ?? [];
 /** The same, synchronously. */
@@ -1886,6 +1886,7 @@ async function copyArchive(from, to, o) {
 
 
 
+
 /*
  * The fleet tier on a directory every host mounts (NFS, CephFS, any shared filesystem): what the
  * fleet store's worker process does with it (src/fleet-worker-impl.ts), never the job's own
@@ -2013,7 +2014,7 @@ async function prune(fallbackDir) {
             removed++;
         }
     }
-    for (const name of await external_node_fs_.promises.readdir(fallbackDir).catch(() => [])) {
+    for (const name of await listDir(fallbackDir, { notADirectory: 'absent' })) {
         if (!name.startsWith('.') || !/\.(tmp|gone)$/.test(name))
             continue;
         const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(fallbackDir, name)).catch(() => undefined);

@@ -6733,7 +6733,7 @@ const KINDS = {
                 if (live || !rec?.restoring)
                     continue;
                 const target = layout_slotDirs(root, name).target;
-                for (const e of (await external_node_fs_.promises.readdir(target).catch(() => [])).filter(isRestoreLeftover))
+                for (const e of (await absent_listDir(target)).filter(isRestoreLeftover))
                     out.push({ kind: 'archive', path: (0,external_node_path_.join)(target, e), lastUsedMs: Date.parse(rec.restoring) || 0, live: false, slot: name, value: 0 });
             }
             return out;
@@ -8280,7 +8280,7 @@ async function compareTree(dir, tree, o) {
         }
         if (!kids.has(rel))
             return; // not a directory of the tree
-        const names = await external_node_fs_.promises.readdir((0,external_node_path_.join)(dir, rel)).catch(() => []);
+        const names = await absent_listDir((0,external_node_path_.join)(dir, rel), { notADirectory: 'absent' });
         const want = kids.get(rel);
         for (const n of names)
             if (!want.has(n))
@@ -8860,7 +8860,7 @@ async function registryTargets(c) {
         for (const crate of await listDirs((0,external_node_path_.join)(reg, 'src', d)))
             out.set(`${d}/${crate}`, { key: `${d}/${crate}`, dir: d, crate });
     for (const d of await listDirs((0,external_node_path_.join)(reg, 'cache')))
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(reg, 'cache', d)).catch(() => []))
+        for (const f of await absent_listDir((0,external_node_path_.join)(reg, 'cache', d), { notADirectory: 'absent' }))
             if (f.endsWith('.crate') && !f.startsWith('.'))
                 out.set(`${d}/${f.slice(0, -6)}`, { key: `${d}/${f.slice(0, -6)}`, dir: d, crate: f.slice(0, -6) });
     return [...out.values()];
@@ -9248,7 +9248,7 @@ async function topEntries(home, runner) {
 async function liveJobs(root, me, before) {
     const uid = proc_myUid();
     const out = [];
-    for (const name of (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n))) {
+    for (const name of (await absent_listDir(layout_rootPaths(root).slots)).filter((n) => layout_SLOT_NAME.test(n))) {
         if (name === me)
             continue;
         const d = layout_slotDirs(root, name);

@@ -117,7 +117,7 @@ async function topEntries(home: string, runner: Map<string, Buffer>): Promise<To
 async function liveJobs(root: string, me: string, before: number): Promise<LiveJob[]> {
   const uid = myUid();
   const out: LiveJob[] = [];
-  for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n))) {
+  for (const name of (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n))) {
     if (name === me) continue;
     const d = slotDirs(root, name);
     const rec = await readRecord(d.record);

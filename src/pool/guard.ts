@@ -166,7 +166,7 @@ const KINDS: Record<Kind, KindRow> = {
       for (const { name, record: rec, live } of slots) {
         if (live || !rec?.restoring) continue;
         const target = slotDirs(root, name).target;
-        for (const e of (await fs.readdir(target).catch(() => [] as string[])).filter(isRestoreLeftover))
+        for (const e of (await listDir(target)).filter(isRestoreLeftover))
           out.push({ kind: 'archive', path: join(target, e), lastUsedMs: Date.parse(rec.restoring) || 0, live: false, slot: name, value: 0 });
       }
       return out;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type CrateEntry } from './tar.js';
-import { lstatIfPresent } from '../os/absent.js';
+import { listDir, lstatIfPresent } from '../os/absent.js';
 
 /*
  * One extracted crate directory (`registry/src/<index>/<name>-<version>/`) against the tree its
@@ -96,7 +96,7 @@ export async function compareTree(dir: string, tree: Map<string, CrateEntry>, o:
       if (!o.keepExtra && (st.mode & 0o777) !== (o.sealed ? 0o555 : 0o755)) note('', 'mode');
     }
     if (!kids.has(rel)) return; // not a directory of the tree
-    const names = await fs.readdir(join(dir, rel)).catch(() => [] as string[]);
+    const names = await listDir(join(dir, rel), { notADirectory: 'absent' });
     const want = kids.get(rel)!;
     for (const n of names) if (!want.has(n)) note(rel ? `${rel}/${n}` : n, 'extra');
     for (const n of want) {

@@ -7,6 +7,7 @@ import { archiveDir } from '../model/layout.js';
 import { fleetStoreMapsUid, fleetStoreNotMounted } from '../model/messages.js';
 import { DATA, META, findArchive, findArchiveByIdentity, listArchives } from './archive.js';
 import { copyArchive } from './archive-copy.js';
+import { listDir } from '../os/absent.js';
 
 /*
  * The fleet tier on a directory every host mounts (NFS, CephFS, any shared filesystem): what the
@@ -163,7 +164,7 @@ async function prune(fallbackDir: string): Promise<number> {
       removed++;
     }
   }
-  for (const name of await fs.readdir(fallbackDir).catch(() => [] as string[])) {
+  for (const name of await listDir(fallbackDir, { notADirectory: 'absent' })) {
     if (!name.startsWith('.') || !/\.(tmp|gone)$/.test(name)) continue;
     const st = await fs.lstat(join(fallbackDir, name)).catch(() => undefined);
     if (st && Date.now() - st.mtimeMs > STALE_MS) await fs.rm(join(fallbackDir, name), { recursive: true, force: true }).catch(() => undefined);

@@ -9,7 +9,7 @@ import { type Diff, compareTree, extractTree, repairTree, sealTree, unsealTree }
 import { type LockedCrate, indexChecksums, indexPath } from './lockfile.js';
 import { CrateFormatError, expectedTree, readCrate } from './tar.js';
 import { type GitEntry, GitObjectError, checkoutTree, commitTree } from './git-tree.js';
-import { listDirents, readBytesIfPresent, readTextIfPresent } from '../os/absent.js';
+import { listDir, listDirents, readBytesIfPresent, readTextIfPresent } from '../os/absent.js';
 
 /*
  * The sources of a CARGO_HOME that several trust domains read (job/cargo-home.ts): every
@@ -267,7 +267,7 @@ async function registryTargets(c: SourcesCheck): Promise<Target[]> {
   for (const d of await listDirs(join(reg, 'src')))
     for (const crate of await listDirs(join(reg, 'src', d))) out.set(`${d}/${crate}`, { key: `${d}/${crate}`, dir: d, crate });
   for (const d of await listDirs(join(reg, 'cache')))
-    for (const f of await fs.readdir(join(reg, 'cache', d)).catch(() => [] as string[]))
+    for (const f of await listDir(join(reg, 'cache', d), { notADirectory: 'absent' }))
       if (f.endsWith('.crate') && !f.startsWith('.')) out.set(`${d}/${f.slice(0, -6)}`, { key: `${d}/${f.slice(0, -6)}`, dir: d, crate: f.slice(0, -6) });
   return [...out.values()];
 }
