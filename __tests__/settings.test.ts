@@ -50,6 +50,8 @@ const CASES: [string, string, (e: Entry) => string][] = [
       `is '5GiB': ${unsetRef(e, 'disk-threshold')} is a percentage (85%), and a hard level of another kind cannot be compared with it. ` +
       `Expected a percentage as ${unsetRef(e, 'disk-threshold')} is (e.g. 95%).`,
   ],
+  ['host-archives', 'lots', () => "is 'lots'. Expected a share of the root's filesystem (e.g. 10%), a size (e.g. 20GiB), or 'off'."],
+  ['host-archives', '150%', () => "is '150%'. Expected a share of the root's filesystem (e.g. 10%), a size (e.g. 20GiB), or 'off'."],
 ];
 const expected = (e: Entry, input: string, tail: (e: Entry) => string) => `${subject(e, input)} ${tail(e)}`;
 

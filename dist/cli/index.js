@@ -63,6 +63,8 @@ function getInput(name) {
 const getState = (name) => process.env[`STATE_${name}`] ?? '';
 /** A workflow command's data: `%`, CR and LF escaped, so one command stays one line. */
 const escapeData = (s) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+/** A workflow command's property value: as its data, and `:` and `,`, which end a property. */
+const escapeProperty = (s) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** A workflow command on stdout, e.g. `::warning::text`. */
 function command(name, message) {
     out(`::${name}::${escapeData(message)}${external_node_os_.EOL}`);
@@ -75,7 +77,7 @@ function command(name, message) {
 function fileCommand(variable, name, value, old) {
     const file = process.env[variable];
     if (!file)
-        return command(`${old} name=${name}`, value);
+        return command(`${old} name=${escapeProperty(name)}`, value);
     const end = `ghadelimiter_${randomUUID()}`;
     if (name.includes(end) || value.includes(end))
         throw new Error(`${name}: its name or value holds the delimiter ${end}`);
@@ -3465,7 +3467,7 @@ function makePolicy(o = {}) {
                 ? mine(b) - mine(a) || a.order - b.order
                 : a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mine(b) - mine(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
             for (const c of plan.ordered)
-                if (othersIdle(c, scope, runnerId))
+                if (othersIdle(c, scope, runnerId, present))
                     plan.othersBytes += c.bytes ?? 0;
             return plan;
         },
@@ -3624,7 +3626,8 @@ async function writeAtomic(path, data, mode) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     let step = 'write into';
     try {
-        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        // 'wx': the temp name is new; a link planted there (a directory others write to) is refused, not followed.
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644, flag: 'wx' });
         if (mode !== undefined)
             await external_node_fs_.promises.chmod(tmp, mode);
         step = 'rename';
@@ -4555,937 +4558,6 @@ function planArchive(profiles, local) {
 /** Entries of a build dir's top level that are never profile dirs. */
 const NOT_PROFILE = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', '.fingerprint', 'examples']);
 
-;// CONCATENATED MODULE: ./src/os/copy.ts
-
-
-
-
-/** Copies the content of `src` into the existing, empty directory `dst`. */
-async function copyTree(src, dst, timeoutMs) {
-    const t0 = performance.now();
-    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
-    const r = ran.error
-        ? { ok: false, detail: ran.error.message }
-        : ran.code === 0
-            ? { ok: true }
-            : {
-                ok: false,
-                detail: ran.signal
-                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
-                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
-            };
-    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
-    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
-}
-/**
- * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
- * copied from would lead this job's cargo to write into another slot.
- */
-async function removeEscapingLinks(dir) {
-    const removed = [];
-    const walk = async (d) => {
-        const entries = await listDirents(d);
-        for (const e of entries) {
-            const p = (0,external_node_path_.join)(d, e.name);
-            if (e.isDirectory())
-                await walk(p);
-            else if (e.isSymbolicLink()) {
-                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
-                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
-                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
-                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
-                    removed.push((0,external_node_path_.relative)(dir, p));
-                }
-            }
-        }
-    };
-    await walk(dir);
-    return removed;
-}
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/os/pipe.ts
-
-/**
- * Starts a command for streaming bytes through it; never rejects. After `timeoutMs` it gets
- * SIGKILL, as runCommand's commands do. The one place a command's stdin or stdout is a stream
- * (run.ts captures output; this moves it).
- */
-function spawnPiped(cmd, args, timeoutMs, cwd) {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-    // A reader that stops early (a failed decompressor) must not crash the process with EPIPE.
-    child.stdin.on('error', () => undefined);
-    const done = new Promise((res) => {
-        child.on('error', (e) => res({ code: null, signal: null, stderr, error: e }));
-        child.on('close', (code, signal) => res({ code, signal, stderr }));
-    });
-    return { stdin: child.stdin, stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
-}
-
-;// CONCATENATED MODULE: ./src/store/archive-stream.ts
-
-
-
-
-
-
-/** True when this Node's zlib speaks zstd. */
-const nodeHasZstd = () => typeof external_node_zlib_.createZstdCompress === 'function';
-/** Pure: which engine compresses, given what the host has; undefined: neither (no archive then). */
-function chooseCompressor(has, wanted) {
-    if (wanted === 'zstd' && has.zstdOnPath)
-        return 'zstd';
-    if (wanted === 'node' && has.nodeZstd)
-        return 'node';
-    return has.zstdOnPath ? 'zstd' : has.nodeZstd ? 'node' : undefined;
-}
-/** A pass-through that hashes what flows through it (sha256) and counts its bytes. */
-function hashing() {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    let bytes = 0;
-    const t = new external_node_stream_.Transform({
-        transform(chunk, _enc, cb) {
-            h.update(chunk);
-            bytes += chunk.length;
-            cb(null, chunk);
-        },
-    });
-    return { t, result: () => ({ sha256: h.digest('hex'), bytes }) };
-}
-/**
- * Node's zstd on one thread: with ZSTD_c_nbWorkers set, Node 24.9's stream fails midway
- * ("stream.push() after EOF") once its input comes in many chunks (measured with a tar of a
- * build dir), so the system's `zstd -T0` is the only one that uses every core.
- */
-const nodeCompressor = () => external_node_zlib_.createZstdCompress({ params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 3 } });
-/** The first line that says what went wrong (tar ends with a line that says only that it failed). */
-const firstError = (stderr) => stderr
-    .trim()
-    .split('\n')
-    .filter((l) => l && !/Exiting with failure status/.test(l))
-    .slice(0, 2)
-    .join('; ');
-const archive_stream_failed = (step, r) => r.error
-    ? `${step} could not start: ${r.error.message}`
-    : r.code !== 0
-        ? `${step} ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.code}`}: ${firstError(r.stderr)}`
-        : undefined;
-/**
- * Writes a tar of `files` (paths relative to `dir`, directories not recursed) compressed into
- * `out`, and says its checksum and size. Throws with the step that failed (tar, zstd, the write).
- */
-async function packTar(dir, files, out, compressor, timeoutMs) {
-    // --directory before --files-from: GNU tar applies it to the names that follow it only.
-    const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
-    const tar = spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
-    tar.stdin.end(files.map((f) => `${f}\0`).join(''));
-    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
-    const hash = hashing();
-    const write = (0,external_node_fs_.createWriteStream)(out, { mode: 0o644 });
-    try {
-        if (z)
-            await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, z.stdin), (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, hash.t, write)]);
-        else
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, nodeCompressor(), hash.t, write);
-    }
-    catch (e) {
-        // The first failure says why; the commands stopped after it say only that they were stopped.
-        const first = e.message;
-        const [t, zd] = [await Promise.race([tar.done, Promise.resolve(undefined)]), z && (await Promise.race([z.done, Promise.resolve(undefined)]))];
-        tar.kill();
-        z?.kill();
-        const why = (t && archive_stream_failed('tar', t)) ?? (zd && archive_stream_failed('zstd', zd));
-        throw new Error(`writing ${out}: ${why ?? first}`);
-    }
-    const why = archive_stream_failed('tar', await tar.done) ?? (z && archive_stream_failed('zstd', await z.done));
-    if (why)
-        throw new Error(`writing ${out}: ${why}`);
-    return hash.result();
-}
-/**
- * Streams `file` through zstd and `tar --extract` into the directory `into`, and says the
- * checksum of the bytes it read: the caller compares it before anything leaves `into`. Throws
- * with the step that failed (a truncated file fails in zstd or tar).
- */
-async function unpackTar(file, into, compressor, timeoutMs) {
-    // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
-    // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
-    const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
-    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
-    const hash = hashing();
-    try {
-        if (z)
-            await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), hash.t, z.stdin), (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, tar.stdin)]);
-        else
-            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), hash.t, external_node_zlib_.createZstdDecompress(), tar.stdin);
-    }
-    catch (e) {
-        tar.kill();
-        z?.kill();
-        const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
-        throw new Error(`reading ${file}: ${why ?? e.message}`);
-    }
-    const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
-    if (why)
-        throw new Error(`reading ${file}: ${why}`);
-    return hash.result();
-}
-
-;// CONCATENATED MODULE: ./src/store/archive.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/*
- * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
- * What goes in is decided by model/archive-content.ts, under which key by model/archive-key.ts,
- * where it lives by model/layout.ts (`archiveDir`). Each archive is a directory:
- *
- *   <exact key>/archive.tar.zst   the tar, zstd-compressed (archive-stream.ts)
- *   <exact key>/archive.json      its sha256 and size, its key's parts, when and from where
- *
- * Save, and two jobs saving one key at once: each writes both files into a temp directory of its
- * own beside the final one (`.<exact>.<random>.tmp`), then rename(2)s it to the final name. A
- * directory cannot be renamed over a non-empty one, so the first rename wins whole and the
- * second job removes its temp directory: a reader sees no archive or one whole archive, never a
- * data file of one save with the checksum of another.
- *
- * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
- * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
- * tar succeeded and the checksum and size match archive.json are its top entries (the profile
- * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
- * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
- * the nanosecond): cargo's fingerprints compare them.
- *
- * Its data file is its lock (os/flock.ts has the rule): a restore holds it shared while it reads
- * (never waiting: an archive being removed is one that is not there), a save holds its temp
- * directory's exclusively until the rename, and whatever removes an archive (the guard, the cap,
- * a closed PR: store/archive-host.ts) takes it exclusively without waiting, so no archive goes
- * while a restore reads it and no save in progress passes for a leftover. A restore also sets
- * the directory's mtime: when the archive was last used.
- *
- * An archive restores at any build dir path: cargo keeps dep-info relative to the build dir and
- * rewrites build-script output paths (FIELD-NOTES; __tests__/archive.test.ts restores one slot's
- * archive into another slot's target and finds every dependency unit fresh). What must match is
- * the CARGO_HOME string, which is part of the key.
- */
-const DATA = 'archive.tar.zst';
-const META = 'archive.json';
-const RESTORE_PREFIX = '.cargo-isolate-restore-';
-const archive_dirsIn = (d) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
-            .filter((e) => e.isDirectory())
-            .map((e) => e.name);
-    }
-    catch {
-        return [];
-    }
-};
-const namesIn = (d) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(d);
-    }
-    catch {
-        return [];
-    }
-};
-const isProfile = (d) => ['.fingerprint', 'build', 'deps'].some((x) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, x)));
-/** The profile dirs of a build dir (`<profile>`, `<triple>/<profile>`), as model/archive-content reads them. */
-function listBuildDir(buildDir) {
-    const out = [];
-    const add = (rel) => {
-        const p = (0,external_node_path_.join)(buildDir, rel);
-        out.push({ path: rel, fingerprints: archive_dirsIn((0,external_node_path_.join)(p, '.fingerprint')), build: archive_dirsIn((0,external_node_path_.join)(p, 'build')), deps: namesIn((0,external_node_path_.join)(p, 'deps')) });
-    };
-    for (const a of archive_dirsIn(buildDir).filter((n) => !NOT_PROFILE.has(n) && !n.startsWith('.'))) {
-        if (isProfile((0,external_node_path_.join)(buildDir, a)))
-            add(a);
-        else
-            for (const b of archive_dirsIn((0,external_node_path_.join)(buildDir, a)).filter((n) => !NOT_PROFILE.has(n)))
-                if (isProfile((0,external_node_path_.join)(buildDir, a, b)))
-                    add(`${a}/${b}`);
-    }
-    return out;
-}
-/**
- * Every directory and regular file under the planned paths, relative to the build dir, parents
- * first. Symlinks are left out: cargo makes none in a build dir, and one planted by a build
- * must not travel to another job.
- */
-function filesOf(buildDir, include) {
-    const files = [];
-    let bytes = 0;
-    const seenDirs = new Set();
-    const parents = (rel) => {
-        const up = [];
-        for (let d = (0,external_node_path_.dirname)(rel); d !== '.' && !seenDirs.has(d); d = (0,external_node_path_.dirname)(d))
-            up.unshift(d);
-        for (const d of up) {
-            seenDirs.add(d);
-            files.push(d);
-        }
-    };
-    const walk = (rel) => {
-        const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(buildDir, rel), { throwIfNoEntry: false });
-        if (!st)
-            return;
-        if (st.isDirectory()) {
-            seenDirs.add(rel);
-            files.push(rel);
-            for (const n of namesIn((0,external_node_path_.join)(buildDir, rel)).sort())
-                walk(`${rel}/${n}`);
-        }
-        else if (st.isFile()) {
-            files.push(rel);
-            bytes += st.size;
-        }
-    };
-    for (const rel of include) {
-        parents(rel);
-        walk(rel);
-    }
-    return { files, bytes };
-}
-/** Reads archive.json; undefined when missing or not one of this format. */
-function readArchiveMeta(dir) {
-    try {
-        const m = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, META), 'utf8'));
-        return m.format === ARCHIVE_FORMAT && typeof m.sha256 === 'string' && typeof m.bytes === 'number' ? m : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** The archives saved under one fallback key's directory (archiveDir without `exact`). */
-function listArchives(fallbackDir) {
-    return archive_dirsIn(fallbackDir)
-        .filter((n) => !n.startsWith('.'))
-        .flatMap((n) => {
-        const meta = readArchiveMeta((0,external_node_path_.join)(fallbackDir, n));
-        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: (0,external_node_path_.join)(fallbackDir, n) }] : [];
-    });
-}
-/**
- * The archive a start restores, among the trust domains it may read (its own and its base's:
- * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
- * there is none, or the parts in which the newest archive of those domains differs from `key`.
- */
-function findArchive(root, repository, domains, key) {
-    const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
-    const r = chooseArchive(under, key);
-    const meta = r && readArchiveMeta(r.pick.dir);
-    if (r && meta) {
-        const c = r.pick;
-        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
-    }
-    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
-    const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
-    const newestMeta = newest && readArchiveMeta(newest.dir);
-    if (!newestMeta)
-        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
-    const parts = keyDifferences(newestMeta.key, key.parts);
-    return {
-        found: false,
-        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
-    };
-}
-/** The archives of a trust domain, under every fallback key, each with its domain. */
-const domainCandidates = (root, repository, domain) => {
-    const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, 'any'));
-    return archive_dirsIn(domainDir).flatMap((f) => listArchives((0,external_node_path_.join)(domainDir, f)).map((c) => ({ ...c, domain })));
-};
-/**
- * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
- * hook), among `domains` (its own, then its base's); else why none.
- */
-function findArchiveByIdentity(root, repository, domains, want) {
-    const all = domains.flatMap((d) => domainCandidates(root, repository, d).flatMap((c) => {
-        const meta = readArchiveMeta(c.dir);
-        return meta ? [{ ...c, parts: meta.key, meta }] : [];
-    }));
-    const pick = chooseByIdentity(all, want, domains);
-    if (pick)
-        return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
-    if (all.length === 0)
-        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
-    const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
-    const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
-    return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
-}
-/**
- * `rustc -vV` of the toolchain that built `buildDir`, as cargo recorded it there
- * (`.rustc_info.json`, its cache of rustc's answers, rewritten when the rustc changes), else as
- * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
- * for the build). Undefined when neither says.
- */
-function rustcOf(buildDir, cwd, env) {
-    if (buildDir) {
-        try {
-            const info = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(buildDir, '.rustc_info.json'), 'utf8'));
-            const vv = Object.values(info.outputs ?? {}).find((o) => /^rustc \S+/.test(o.stdout ?? '') && /\nbinary: rustc\n/.test(o.stdout ?? ''));
-            if (vv?.stdout)
-                return vv.stdout;
-        }
-        catch {
-            // no record (an empty target) or not cargo's: ask rustc
-        }
-    }
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
-}
-const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
-/** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
-async function archive_saveArchive(o) {
-    const t0 = performance.now();
-    const ms = () => Math.round(performance.now() - t0);
-    const not = (reason, detail) => ({ saved: false, reason, detail, ms: ms() });
-    if (o.key.exact === undefined)
-        return not('no-lock', 'no Cargo.lock: an archive is saved only under an exact key');
-    if (readArchiveMeta(o.dir))
-        return not('exists', `${o.dir} is already saved`);
-    const compressor = compressorHere(o.compressor);
-    if (!compressor)
-        return not('no-zstd', "neither a 'zstd' on PATH nor a Node with zstd in zlib (Node 22.15+)");
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(o.dir), `.${(0,external_node_path_.basename)(o.dir)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    let writing;
-    try {
-        const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
-        const { files, bytes } = filesOf(o.buildDir, plan.include);
-        if (plan.include.length === 0)
-            return not('nothing', `no dependency artifacts in ${o.buildDir}`);
-        await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(o.dir), { recursive: true });
-        await external_node_fs_.promises.mkdir(tmp);
-        // Until the rename: a guard meeting this temp directory sees a save in progress, not a leftover.
-        writing = await hold([(0,external_node_path_.join)(tmp, DATA)]);
-        const written = await packTar(o.buildDir, files, (0,external_node_path_.join)(tmp, DATA), compressor, o.timeoutMs);
-        const meta = {
-            format: ARCHIVE_FORMAT,
-            exact: o.key.exact,
-            fallback: o.key.fallback,
-            key: o.key.parts,
-            ...written,
-            compressor,
-            savedAt: new Date().toISOString(),
-            buildDir: o.buildDir,
-            packages: plan.packages,
-            files: files.length,
-            sourceBytes: bytes,
-        };
-        await writeAtomic((0,external_node_path_.join)(tmp, META), JSON.stringify(meta, null, 1) + '\n');
-        try {
-            await external_node_fs_.promises.rename(tmp, o.dir);
-        }
-        catch (e) {
-            const code = e.code;
-            if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-                return not('raced', `another job saved ${o.dir} first`);
-            }
-            throw e;
-        }
-        return { saved: true, meta, ms: ms() };
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-        return not('failed', `saving the dependency archive of ${o.buildDir} into ${o.dir}: ${e.message}`);
-    }
-    finally {
-        if (writing)
-            await release(writing);
-    }
-}
-/** Restores the archive `dir` into `buildDir`, all or nothing. Never throws. */
-async function restoreArchive(o) {
-    const t0 = performance.now();
-    const ms = () => Math.round(performance.now() - t0);
-    const not = (reason, detail) => ({
-        restored: false,
-        reason,
-        detail,
-        ms: ms(),
-    });
-    const data = (0,external_node_path_.join)(o.dir, DATA);
-    if (!(0,external_node_fs_.existsSync)(data))
-        return not('missing', `no ${DATA} in ${o.dir}`);
-    // Shared, never waited for: held exclusively, the archive is being removed (or still written).
-    const reading = await hold([data], { shared: true }).catch(() => undefined);
-    if (!reading)
-        return not('missing', `${o.dir} is being removed or written by another process`);
-    try {
-        await o.whileHeld?.();
-        return await restoreHeld(o, data, not, ms);
-    }
-    finally {
-        await release(reading);
-    }
-}
-/** The restore under the archive's read lock. */
-async function restoreHeld(o, data, not, ms) {
-    // Removed between the look and the lock: the lock is then on a file in the trash.
-    const size = (await external_node_fs_.promises.stat(data).catch(() => undefined))?.size;
-    if (size === undefined)
-        return not('missing', `no ${DATA} in ${o.dir}`);
-    const meta = readArchiveMeta(o.dir);
-    if (!meta)
-        return not('unreadable', `${(0,external_node_path_.join)(o.dir, META)} is missing or not an archive description of format ${ARCHIVE_FORMAT}: the archive cannot be verified`);
-    if (size !== meta.bytes)
-        return not('truncated', `${data} has ${size} bytes, ${meta.bytes} were saved: refused`);
-    const compressor = compressorHere(meta.compressor);
-    if (!compressor)
-        return not('failed', "neither a 'zstd' on PATH nor a Node with zstd in zlib: cannot read the archive");
-    const tmp = (0,external_node_path_.join)(o.buildDir, `${RESTORE_PREFIX}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-    const moved = [];
-    try {
-        await external_node_fs_.promises.mkdir(o.buildDir, { recursive: true });
-        await external_node_fs_.promises.mkdir(tmp);
-        let read;
-        try {
-            read = await unpackTar(data, tmp, compressor, o.timeoutMs);
-        }
-        catch (e) {
-            // zstd's own frame checksum often trips before ours: say which it was, altered or not.
-            const sum = await sha256Of(data).catch(() => '');
-            return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
-        }
-        if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
-            return not('altered', `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`);
-        }
-        await removeEscapingLinks(tmp);
-        const entries = namesIn(tmp).sort();
-        const taken = entries.filter((e) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(o.buildDir, e)));
-        if (taken.length > 0)
-            return not('not-empty', `${o.buildDir} already holds ${taken.join(', ')}: an archive is restored only into an empty build dir`);
-        for (const e of entries) {
-            await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, e), (0,external_node_path_.join)(o.buildDir, e));
-            moved.push(e);
-        }
-        // When it was last used, for whoever weighs it (store/archive-host.ts); not ours to set: no matter.
-        const now = new Date();
-        await external_node_fs_.promises.utimes(o.dir, now, now).catch(() => undefined);
-        return { restored: true, meta, entries, ms: ms() };
-    }
-    catch (e) {
-        // Put back what had moved: the build dir holds all of the archive or none of it.
-        for (const m of moved.reverse())
-            await external_node_fs_.promises.rename((0,external_node_path_.join)(o.buildDir, m), (0,external_node_path_.join)(tmp, m)).catch(() => undefined);
-        return not('failed', `restoring ${o.dir} into ${o.buildDir}: ${e.message}`);
-    }
-    finally {
-        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    }
-}
-async function sha256Of(file) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** Pure: true for the temp directory a restore leaves behind when it is killed (for the guard). */
-const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
-/**
- * The host facts of an archive's key: architecture, OS release (`/etc/os-release`'s ID and
- * VERSION_ID) and libc (glibc's version from Node's report; `musl or other` without one).
- */
-function hostFacts() {
-    let os = 'unknown';
-    try {
-        const rel = (0,external_node_fs_.readFileSync)('/etc/os-release', 'utf8');
-        const v = (k) => new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm').exec(rel)?.[1] ?? '';
-        os = `${v('ID')} ${v('VERSION_ID')}`.trim() || 'unknown';
-    }
-    catch {
-        // no os-release: keep 'unknown'
-    }
-    const glibc = process.report?.getReport()?.header?.glibcVersionRuntime;
-    return { arch: (0,external_node_os_.arch)(), os, libc: glibc ? `glibc ${glibc}` : 'musl or other' };
-}
-/** Pure: the build dir cargo writes intermediate artifacts to, as a job's environment says. */
-function buildDirOf(env, targetDir, cwd) {
-    const b = env.CARGO_BUILD_BUILD_DIR;
-    if (b === undefined || b === '')
-        return resolve(cwd, targetDir);
-    // Templates ({workspace-root}, {cargo-cache-home}, {workspace-path-hash}) are cargo's to expand.
-    if (b.includes('{'))
-        return undefined;
-    return resolve(cwd, b);
-}
-
-;// CONCATENATED MODULE: ./src/store/archive-host.ts
-
-
-
-
-
-
-
-
-/** Pure: a save's temp directory name (`.<exact>.<random>.tmp`, archive.ts saveArchive). */
-const isSaveTemp = (name) => /^\..+\.[0-9a-f]{8}\.tmp$/.test(name);
-const sizeOf = async (p) => (await lstatIfPresent(p))?.size ?? 0;
-const archive_host_dirsIn = (d) => listDir(d, { notADirectory: 'absent' });
-/** The archives of one trust domain's directory (`<root>/archives/<repo>/<domain>`). */
-async function listDomain(domainDir, repoDir, domain) {
-    const out = [];
-    for (const fallback of await archive_host_dirsIn(domainDir)) {
-        const fdir = (0,external_node_path_.join)(domainDir, fallback);
-        for (const name of await archive_host_dirsIn(fdir)) {
-            const dir = (0,external_node_path_.join)(fdir, name);
-            const st = await lstatIfPresent(dir);
-            if (!st?.isDirectory())
-                continue;
-            const temp = isSaveTemp(name);
-            const meta = temp ? undefined : readArchiveMeta(dir);
-            const bytes = (await sizeOf((0,external_node_path_.join)(dir, DATA))) + (await sizeOf((0,external_node_path_.join)(dir, META)));
-            const saved = meta ? Date.parse(meta.savedAt) || 0 : 0;
-            out.push({ dir, repoDir, domain, bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
-        }
-    }
-    return out;
-}
-/** Every archive and save temp directory under the root, in no particular order. Never throws. */
-async function listHostArchives(root) {
-    const top = rootPaths(root).archives;
-    const out = [];
-    for (const repoDir of (await archive_host_dirsIn(top)).filter((n) => !isFleetStaging(n))) {
-        for (const domain of await archive_host_dirsIn((0,external_node_path_.join)(top, repoDir)))
-            out.push(...(await listDomain((0,external_node_path_.join)(top, repoDir, domain), repoDir, domain)));
-    }
-    return out;
-}
-/** Pure: a fleet transfer's staging directory (model/layout.ts fleetStaging). */
-const isFleetStaging = (name) => /^\.fleet-[0-9a-f]+\.tmp$/.test(name);
-/**
- * A staging directory older than this is what a killed job left: every transfer that uses one is
- * bounded by minutes (store/fleet-store.ts FLEET_BOUNDS: a look-up and a fetch or a put), and it
- * takes no lock (the same code serves a shared directory, where flock is not to be trusted).
- */
-const STAGING_DEAD_AFTER_MS = 3_600_000;
-/** The staging directories under the root that a killed job left (STAGING_DEAD_AFTER_MS), with their bytes. */
-async function deadStaging(root, nowMs) {
-    const top = rootPaths(root).archives;
-    const out = [];
-    for (const name of (await archive_host_dirsIn(top)).filter(isFleetStaging)) {
-        const dir = (0,external_node_path_.join)(top, name);
-        const st = await lstatIfPresent(dir);
-        if (st?.isDirectory() && nowMs - st.mtimeMs > STAGING_DEAD_AFTER_MS)
-            out.push({ dir, bytes: await diskUsage(dir), lastUsedMs: st.mtimeMs });
-    }
-    return out;
-}
-/**
- * Pure: what the host tier holds that no job could ever restore: a save's temp directory whose
- * save has died (its lock is free: `locked` false; and older than a minute, so a save between its
- * mkdir and its lock is never taken for one), and an archive whose archive.json does not read.
- */
-function isDeadArchive(a, locked, nowMs) {
-    if (a.temp)
-        return !locked && nowMs - a.lastUsedMs > 60_000;
-    return a.meta === undefined;
-}
-/** Whether a save is still writing `a` (its temp directory's data file is locked). */
-const saveInProgress = (a) => !allFree([(0,external_node_path_.join)(a.dir, DATA)]);
-/**
- * Removes one archive (or a save's leftover) into the trash, under its lock taken exclusively and
- * without waiting: `live` when a restore reads it or a save writes it. Its emptied parents go too.
- */
-async function removeHostArchive(root, dir, why, timeoutMs) {
-    const r = await removeTree(root, dir, { why, locks: [(0,external_node_path_.join)(dir, DATA)], timeoutMs });
-    if (r.outcome === 'removed' || r.outcome === 'left-in-trash') {
-        // rmdir refuses a directory that is not empty: a save making one meanwhile keeps its parents.
-        const top = rootPaths(root).archives;
-        for (let d = (0,external_node_path_.dirname)(dir); d.startsWith(top + '/'); d = (0,external_node_path_.dirname)(d))
-            if (!(await external_node_fs_.promises.rmdir(d).then(() => true, () => false)))
-                break;
-    }
-    return r;
-}
-/** A trust domain's archives and save temp directories (`forget`: a closed PR's). */
-async function domainArchives(root, repository, domain) {
-    const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, 'any'));
-    return listDomain(domainDir, (0,external_node_path_.basename)((0,external_node_path_.dirname)(domainDir)), (0,external_node_path_.basename)(domainDir));
-}
-
-;// CONCATENATED MODULE: ./src/pool/events.ts
-
-
-/** Pure: a guard run's result from its report (`acting`, `othersBytes`: what the scope left, guard.ts GuardReport). */
-function guardResult(r) {
-    if (r.over)
-        return r.acting === 'runner' && (r.othersBytes ?? 0) > 0 ? 'scoped' : 'over';
-    return r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
-}
-const eventsLog = (root) => rootPaths(root).events;
-/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function recordEvent(root, e) {
-    try {
-        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
-        return undefined;
-    }
-    catch (err) {
-        return err;
-    }
-}
-/** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
-const KNOWN = { guard: true, lease: true, unisolated: true, archive: true };
-/** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
-}
-
-;// CONCATENATED MODULE: ./src/job/status.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Pure: the host tier's archives and what the events log says of them. */
-function archiveStatus(archives, events, cap, totalBytes) {
-    const counts = {};
-    for (const e of events)
-        if (e.event === 'archive' && e.tier === 'host')
-            counts[`${e.op}|${e.result}`] = (counts[`${e.op}|${e.result}`] ?? 0) + 1;
-    const whole = archives.filter((a) => !a.temp);
-    return {
-        count: whole.length,
-        bytes: archives.reduce((n, a) => n + a.bytes, 0),
-        capBytes: archiveCapBytes(cap, totalBytes),
-        cap: formatArchiveCap(cap),
-        events: counts,
-    };
-}
-/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-async function rootStatus(root, now = Date.now(), cap = DEFAULT_ARCHIVE_CAP) {
-    const p = rootPaths(root);
-    const views = await scanSlots(root);
-    const slots = [];
-    for (const v of views) {
-        const d = slotDirs(root, v.name);
-        const live = !allFree([d.lock], true);
-        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
-        const r = v.record;
-        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
-        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
-    }
-    let jobDirs = 0;
-    for (const repo of await listDir(p.jobs)) {
-        for (const key of await listDir((0,external_node_path_.join)(p.jobs, repo), { notADirectory: 'absent' }))
-            jobDirs += (await listDir((0,external_node_path_.join)(p.jobs, repo, key), { notADirectory: 'absent' })).length;
-    }
-    const trashEntries = (await listDir(p.trash)).length;
-    // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([
-        diskUsage(storePaths(root).base),
-        diskUsage(gitStorePaths(root).base),
-        trashEntries ? diskUsage(p.trash) : 0,
-    ]);
-    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
-    const disk = await measure(root);
-    return {
-        version: version_VERSION,
-        root,
-        disk,
-        slots,
-        jobDirs,
-        trashEntries,
-        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
-        warmth: warmShare(await readWarmth(root)),
-        archives: archiveStatus(await listHostArchives(root), parseEvents(await readLog(eventsLog(root))), cap, disk.totalBytes),
-    };
-}
-/**
- * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
- * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
- */
-function runText(r) {
-    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
-    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
-    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
-}
-/** Pure: a slot's state column. */
-function stateText(x) {
-    if (x.live)
-        return `leased ${x.heldMs !== undefined ? units_formatDuration(x.heldMs) : ''}`.trim();
-    if (x.cargoRunning)
-        return 'cargo running';
-    if (x.record?.foreign)
-        return `uid ${x.record.foreign.uid}'s files: needs root`;
-    return `free${x.idleMs !== undefined ? `, idle ${units_formatDuration(x.idleMs)}` : ''}`;
-}
-/** Pure: the host tier's line of `status`. */
-function archiveLine(a) {
-    const n = (k) => a.events[k] ?? 0;
-    const cap = a.capBytes ? `of ${units_formatBytes(a.capBytes)} (host-archives ${a.cap})` : '(host-archives off)';
-    return (`dependency archives (host tier): ${a.count}, ${units_formatBytes(a.bytes)} ${cap}; lately ${n('restore|restored')} restored, ` +
-        `${n('restore|missed')} missed, ${n('restore|refused')} refused (corrupt), ${n('restore|failed')} failed; ${n('save|saved')} saved`);
-}
-function formatStatus(s) {
-    const leased = s.slots.filter((x) => x.live).length;
-    const lines = [
-        `cargo-isolate ${s.version}; root ${s.root}`,
-        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${units_formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
-        `slots: ${s.slots.length} (${leased} leased), target dirs ${units_formatBytes(s.bytes.target)}, ` +
-            `cargo homes ${units_formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
-        `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
-        archiveLine(s.archives),
-    ];
-    if (s.slots.length) {
-        // A leased slot's record was written when its lease began: trust domain, runner and run are its
-        // holder's. The job's `key` input (matrix legs) is shown with the job, in parentheses.
-        const header = ['slot', 'state', 'trust domain', 'runner', 'run, job (key)', 'target', 'cargo-home', 'units built/fresh'];
-        const rows = s.slots.map((x) => {
-            const r = x.record;
-            return [
-                x.name,
-                stateText(x),
-                r ? `${r.repository} ${r.key}` : '-',
-                r?.runnerName ?? '-',
-                r ? runText(r) : '-',
-                r?.sizes ? units_formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
-                r?.sizes ? units_formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
-                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
-            ];
-        });
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        for (const r of [header, ...rows])
-            lines.push(r
-                .map((c, i) => c.padEnd(widths[i]))
-                .join('  ')
-                .trimEnd());
-    }
-    lines.push(...formatWarmth(s.warmth));
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/model/variables.ts
-
-
-
-/*
- * The CARGO_ISOLATE_* names, checked where an operator sets them: a runner's environment (the
- * hooks), a runner's .env file (the hooks find their runner's; the CLI reads one with --env-file).
- * A name nobody reads is a setting that silently does not apply, the default instead; a line the
- * runner reads otherwise than it looks (`export NAME=...`, `NAME = value`, a quoted value) is the
- * same. Pure; table-tested in __tests__/settings.test.ts, which also greps src/, hooks/, bin/ and
- * scripts/ for every name read and checks that KNOWN_VARIABLES has each, and no other.
- */
-/** Every CARGO_ISOLATE_* name cargo-isolate reads, documented or internal, with what it is. */
-const KNOWN_VARIABLES = {
-    ...Object.fromEntries(RUNNER_INPUTS.map((i) => [variableOf(i), `the input '${i}' for every job of a runner`])),
-    CARGO_ISOLATE_NODE: 'the node that runs the hooks and the CLI',
-    CARGO_ISOLATE_METRICS_FILE: "the hooks' metrics file for node_exporter",
-    CARGO_ISOLATE_AUDIT: 'the audit log of leases and removals',
-    CARGO_ISOLATE_HOOK_STATE: "set by the job-started hook for the job's steps",
-    CARGO_ISOLATE_RUSTC_WRAPPER: "set by a job for sccache's key-normalising wrapper",
-    CARGO_ISOLATE_TEST_PACE: "the test suite's measure of how busy the machine is",
-    CARGO_ISOLATE_TEST_RUN_DIR: "the test suite's directory for one run",
-    CARGO_ISOLATE_DOCKER_DATA: "the test suite's Docker data root",
-    CARGO_ISOLATE_DOCKER_SOCK: "the test suite's Docker socket",
-};
-/** Inputs that are per job, or need the job's token: no runner variable sets them. */
-const PER_JOB = {
-    key: "set per job: the action's input, or 'cargo-isolate run --key'",
-    'working-directory': "set per job: the action's input, or 'cargo-isolate run --working-directory'",
-    'manifest-path': "set per job: the action's input, or 'cargo-isolate run --manifest-path'",
-    cache: "the action's input: it needs the job's token, which the hooks do not get",
-};
-const OURS = /CARGO_ISOLATE_/i;
-/**
- * Pure: what is wrong with one variable as the runner set it (name and value verbatim), naming
- * where it was set (`line 3 of /home/runner/actions-runner/.env`, `in the environment`); undefined
- * when nothing is, or the name is not cargo-isolate's.
- */
-function variableProblem(name, value, where) {
-    if (KNOWN_VARIABLES[name] !== undefined) {
-        const q = /^(["'])(.*)\1$/s.exec(value.trim());
-        return q ? `${name} (${where}) is ${value.trim()}, quotes included (the runner keeps them): write ${name}=${q[2]}` : undefined;
-    }
-    if (!OURS.test(name))
-        return undefined;
-    const bare = name.trim().replace(/^export\s+/, '');
-    if (bare !== name && KNOWN_VARIABLES[bare] !== undefined) {
-        const what = /^\s*export\s/.test(name) ? "'export '" : 'the spaces';
-        return oneNameToTheRunner(name, where, what, bare);
-    }
-    const input = Object.keys(PER_JOB).find((i) => variableOf(i) === bare.toUpperCase());
-    if (input)
-        return `${bare} (${where}) is not read: '${input}' is ${PER_JOB[input]}`;
-    // Compared without the common prefix, which would make any two names look alike.
-    const tail = (n) => n.replace(/^.*?CARGO_ISOLATE_/i, '');
-    const near = nearest(tail(bare), Object.keys(KNOWN_VARIABLES).map(tail));
-    return near ? notOurVariable(name, where, near) : notOurVariable(name, where, undefined);
-}
-/** Pure: the problems of the CARGO_ISOLATE_* names of an environment (the runner's, as the hooks see it). */
-function environmentProblems(env, where, skip = new Set()) {
-    return Object.entries(env).flatMap(([k, v]) => (skip.has(k) ? [] : (variableProblem(k, v ?? '', where) ?? [])));
-}
-/**
- * Pure: why bytes are not a text file (a NUL, bytes that are not UTF-8, a control character other
- * than tab, CR, LF and form feed); undefined for text. A runner's .env is text: anything else is a
- * wrong path (a binary, an archive) or a damaged file, whose "variables" nobody meant.
- */
-function notText(bytes) {
-    const nul = bytes.indexOf(0);
-    if (nul >= 0)
-        return `a NUL byte at offset ${nul}`;
-    let text;
-    try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    }
-    catch {
-        return 'bytes that are not UTF-8';
-    }
-    // eslint-disable-next-line no-control-regex
-    const c = /[\u0001-\u0008\u000b\u000e-\u001f\u007f]/.exec(text);
-    if (c)
-        return `a control character (0x${c[0].charCodeAt(0).toString(16).padStart(2, '0')}) on line ${text.slice(0, c.index).split(/\r\n|\n|\r/).length}`;
-    return undefined;
-}
-/**
- * Pure: the problems of a runner's .env file, line by line: lines about cargo-isolate or the job
- * hooks that the runner skips (no NAME= before the value), and every variable problem above. A
- * comment (`#`) is the operator's, and left alone.
- */
-function envFileProblems(text, file) {
-    return envLines(text).flatMap((line, i) => {
-        const where = `line ${i + 1} of ${file}`;
-        if (line.trim() === '' || line.trimStart().startsWith('#'))
-            return [];
-        const at = line.indexOf('=');
-        if (at <= 0) {
-            return OURS.test(line) || /ACTIONS_RUNNER_HOOK_/.test(line) ? [notNameValue(line.length > 80 ? `${line.slice(0, 80)}...` : line, where)] : [];
-        }
-        return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
-    });
-}
-/** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
-const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
-
 ;// CONCATENATED MODULE: ./src/store/lockfile.ts
 
 
@@ -5902,6 +4974,938 @@ async function crateBlobs(root) {
     }
     return out;
 }
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
+    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await listDirents(d);
+        for (const e of entries) {
+            const p = (0,external_node_path_.join)(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
+                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
+                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
+                    removed.push((0,external_node_path_.relative)(dir, p));
+                }
+            }
+        }
+    };
+    await walk(dir);
+    return removed;
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/os/pipe.ts
+
+/**
+ * Starts a command for streaming bytes through it; never rejects. After `timeoutMs` it gets
+ * SIGKILL, as runCommand's commands do. The one place a command's stdin or stdout is a stream
+ * (run.ts captures output; this moves it).
+ */
+function spawnPiped(cmd, args, timeoutMs, cwd) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+    // A reader that stops early (a failed decompressor) must not crash the process with EPIPE.
+    child.stdin.on('error', () => undefined);
+    const done = new Promise((res) => {
+        child.on('error', (e) => res({ code: null, signal: null, stderr, error: e }));
+        child.on('close', (code, signal) => res({ code, signal, stderr }));
+    });
+    return { stdin: child.stdin, stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
+}
+
+;// CONCATENATED MODULE: ./src/store/archive-stream.ts
+
+
+
+
+
+
+/** True when this Node's zlib speaks zstd. */
+const nodeHasZstd = () => typeof external_node_zlib_.createZstdCompress === 'function';
+/** Pure: which engine compresses, given what the host has; undefined: neither (no archive then). */
+function chooseCompressor(has, wanted) {
+    if (wanted === 'zstd' && has.zstdOnPath)
+        return 'zstd';
+    if (wanted === 'node' && has.nodeZstd)
+        return 'node';
+    return has.zstdOnPath ? 'zstd' : has.nodeZstd ? 'node' : undefined;
+}
+/** A pass-through that hashes what flows through it (sha256) and counts its bytes. */
+function hashing() {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    let bytes = 0;
+    const t = new external_node_stream_.Transform({
+        transform(chunk, _enc, cb) {
+            h.update(chunk);
+            bytes += chunk.length;
+            cb(null, chunk);
+        },
+    });
+    return { t, result: () => ({ sha256: h.digest('hex'), bytes }) };
+}
+/**
+ * Node's zstd on one thread: with ZSTD_c_nbWorkers set, Node 24.9's stream fails midway
+ * ("stream.push() after EOF") once its input comes in many chunks (measured with a tar of a
+ * build dir), so the system's `zstd -T0` is the only one that uses every core.
+ */
+const nodeCompressor = () => external_node_zlib_.createZstdCompress({ params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 3 } });
+/** The first line that says what went wrong (tar ends with a line that says only that it failed). */
+const firstError = (stderr) => stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l && !/Exiting with failure status/.test(l))
+    .slice(0, 2)
+    .join('; ');
+const archive_stream_failed = (step, r) => r.error
+    ? `${step} could not start: ${r.error.message}`
+    : r.code !== 0
+        ? `${step} ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.code}`}: ${firstError(r.stderr)}`
+        : undefined;
+/**
+ * Writes a tar of `files` (paths relative to `dir`, directories not recursed) compressed into
+ * `out`, and says its checksum and size. Throws with the step that failed (tar, zstd, the write).
+ */
+async function packTar(dir, files, out, compressor, timeoutMs) {
+    // --directory before --files-from: GNU tar applies it to the names that follow it only.
+    const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
+    const tar = spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
+    tar.stdin.end(files.map((f) => `${f}\0`).join(''));
+    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
+    const hash = hashing();
+    const write = (0,external_node_fs_.createWriteStream)(out, { mode: 0o644 });
+    try {
+        if (z)
+            await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, z.stdin), (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, hash.t, write)]);
+        else
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, nodeCompressor(), hash.t, write);
+    }
+    catch (e) {
+        // The first failure says why; the commands stopped after it say only that they were stopped.
+        const first = e.message;
+        const [t, zd] = [await Promise.race([tar.done, Promise.resolve(undefined)]), z && (await Promise.race([z.done, Promise.resolve(undefined)]))];
+        tar.kill();
+        z?.kill();
+        const why = (t && archive_stream_failed('tar', t)) ?? (zd && archive_stream_failed('zstd', zd));
+        throw new Error(`writing ${out}: ${why ?? first}`);
+    }
+    const why = archive_stream_failed('tar', await tar.done) ?? (z && archive_stream_failed('zstd', await z.done));
+    if (why)
+        throw new Error(`writing ${out}: ${why}`);
+    return hash.result();
+}
+/**
+ * Streams `file` through zstd and `tar --extract` into the directory `into`, and says the
+ * checksum of the bytes it read: the caller compares it before anything leaves `into`. Throws
+ * with the step that failed (a truncated file fails in zstd or tar).
+ */
+async function unpackTar(file, into, compressor, timeoutMs) {
+    // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
+    // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
+    const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
+    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
+    const hash = hashing();
+    try {
+        if (z)
+            await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), hash.t, z.stdin), (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, tar.stdin)]);
+        else
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), hash.t, external_node_zlib_.createZstdDecompress(), tar.stdin);
+    }
+    catch (e) {
+        tar.kill();
+        z?.kill();
+        const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
+        throw new Error(`reading ${file}: ${why ?? e.message}`);
+    }
+    const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
+    if (why)
+        throw new Error(`reading ${file}: ${why}`);
+    return hash.result();
+}
+
+;// CONCATENATED MODULE: ./src/store/archive.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
+ * What goes in is decided by model/archive-content.ts, under which key by model/archive-key.ts,
+ * where it lives by model/layout.ts (`archiveDir`). Each archive is a directory:
+ *
+ *   <exact key>/archive.tar.zst   the tar, zstd-compressed (archive-stream.ts)
+ *   <exact key>/archive.json      its sha256 and size, its key's parts, when and from where
+ *
+ * Save, and two jobs saving one key at once: each writes both files into a temp directory of its
+ * own beside the final one (`.<exact>.<random>.tmp`), then rename(2)s it to the final name. A
+ * directory cannot be renamed over a non-empty one, so the first rename wins whole and the
+ * second job removes its temp directory: a reader sees no archive or one whole archive, never a
+ * data file of one save with the checksum of another.
+ *
+ * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
+ * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
+ * tar succeeded and the checksum and size match archive.json are its top entries (the profile
+ * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
+ * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
+ * the nanosecond): cargo's fingerprints compare them.
+ *
+ * Its data file is its lock (os/flock.ts has the rule): a restore holds it shared while it reads
+ * (never waiting: an archive being removed is one that is not there), a save holds its temp
+ * directory's exclusively until the rename, and whatever removes an archive (the guard, the cap,
+ * a closed PR: store/archive-host.ts) takes it exclusively without waiting, so no archive goes
+ * while a restore reads it and no save in progress passes for a leftover. A restore also sets
+ * the directory's mtime: when the archive was last used.
+ *
+ * An archive restores at any build dir path: cargo keeps dep-info relative to the build dir and
+ * rewrites build-script output paths (FIELD-NOTES; __tests__/archive.test.ts restores one slot's
+ * archive into another slot's target and finds every dependency unit fresh). What must match is
+ * the CARGO_HOME string, which is part of the key.
+ */
+const DATA = 'archive.tar.zst';
+const META = 'archive.json';
+const RESTORE_PREFIX = '.cargo-isolate-restore-';
+const archive_dirsIn = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => e.name);
+    }
+    catch {
+        return [];
+    }
+};
+const namesIn = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d);
+    }
+    catch {
+        return [];
+    }
+};
+const isProfile = (d) => ['.fingerprint', 'build', 'deps'].some((x) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, x)));
+/** The profile dirs of a build dir (`<profile>`, `<triple>/<profile>`), as model/archive-content reads them. */
+function listBuildDir(buildDir) {
+    const out = [];
+    const add = (rel) => {
+        const p = (0,external_node_path_.join)(buildDir, rel);
+        out.push({ path: rel, fingerprints: archive_dirsIn((0,external_node_path_.join)(p, '.fingerprint')), build: archive_dirsIn((0,external_node_path_.join)(p, 'build')), deps: namesIn((0,external_node_path_.join)(p, 'deps')) });
+    };
+    for (const a of archive_dirsIn(buildDir).filter((n) => !NOT_PROFILE.has(n) && !n.startsWith('.'))) {
+        if (isProfile((0,external_node_path_.join)(buildDir, a)))
+            add(a);
+        else
+            for (const b of archive_dirsIn((0,external_node_path_.join)(buildDir, a)).filter((n) => !NOT_PROFILE.has(n)))
+                if (isProfile((0,external_node_path_.join)(buildDir, a, b)))
+                    add(`${a}/${b}`);
+    }
+    return out;
+}
+/**
+ * Every directory and regular file under the planned paths, relative to the build dir, parents
+ * first. Symlinks are left out: cargo makes none in a build dir, and one planted by a build
+ * must not travel to another job.
+ */
+function filesOf(buildDir, include) {
+    const files = [];
+    let bytes = 0;
+    const seenDirs = new Set();
+    const parents = (rel) => {
+        const up = [];
+        for (let d = (0,external_node_path_.dirname)(rel); d !== '.' && !seenDirs.has(d); d = (0,external_node_path_.dirname)(d))
+            up.unshift(d);
+        for (const d of up) {
+            seenDirs.add(d);
+            files.push(d);
+        }
+    };
+    const walk = (rel) => {
+        const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(buildDir, rel), { throwIfNoEntry: false });
+        if (!st)
+            return;
+        if (st.isDirectory()) {
+            seenDirs.add(rel);
+            files.push(rel);
+            for (const n of namesIn((0,external_node_path_.join)(buildDir, rel)).sort())
+                walk(`${rel}/${n}`);
+        }
+        else if (st.isFile()) {
+            files.push(rel);
+            bytes += st.size;
+        }
+    };
+    for (const rel of include) {
+        parents(rel);
+        walk(rel);
+    }
+    return { files, bytes };
+}
+/** Reads archive.json; undefined when missing or not one of this format. */
+function readArchiveMeta(dir) {
+    try {
+        const m = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, META), 'utf8'));
+        return m.format === ARCHIVE_FORMAT && typeof m.sha256 === 'string' && typeof m.bytes === 'number' ? m : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The archives saved under one fallback key's directory (archiveDir without `exact`). */
+function listArchives(fallbackDir) {
+    return archive_dirsIn(fallbackDir)
+        .filter((n) => !n.startsWith('.'))
+        .flatMap((n) => {
+        const meta = readArchiveMeta((0,external_node_path_.join)(fallbackDir, n));
+        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: (0,external_node_path_.join)(fallbackDir, n) }] : [];
+    });
+}
+/**
+ * The archive a start restores, among the trust domains it may read (its own and its base's:
+ * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
+ * there is none, or the parts in which the newest archive of those domains differs from `key`.
+ */
+function findArchive(root, repository, domains, key) {
+    const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
+    const r = chooseArchive(under, key);
+    const meta = r && readArchiveMeta(r.pick.dir);
+    if (r && meta) {
+        const c = r.pick;
+        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
+    }
+    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
+    const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const newestMeta = newest && readArchiveMeta(newest.dir);
+    if (!newestMeta)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const parts = keyDifferences(newestMeta.key, key.parts);
+    return {
+        found: false,
+        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
+    };
+}
+/** The archives of a trust domain, under every fallback key, each with its domain. */
+const domainCandidates = (root, repository, domain) => {
+    const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, 'any'));
+    return archive_dirsIn(domainDir).flatMap((f) => listArchives((0,external_node_path_.join)(domainDir, f)).map((c) => ({ ...c, domain })));
+};
+/**
+ * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
+ * hook), among `domains` (its own, then its base's); else why none.
+ */
+function findArchiveByIdentity(root, repository, domains, want) {
+    const all = domains.flatMap((d) => domainCandidates(root, repository, d).flatMap((c) => {
+        const meta = readArchiveMeta(c.dir);
+        return meta ? [{ ...c, parts: meta.key, meta }] : [];
+    }));
+    const pick = chooseByIdentity(all, want, domains);
+    if (pick)
+        return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
+    if (all.length === 0)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
+    return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
+}
+/**
+ * `rustc -vV` of the toolchain that built `buildDir`, as cargo recorded it there
+ * (`.rustc_info.json`, its cache of rustc's answers, rewritten when the rustc changes), else as
+ * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
+ * for the build). Undefined when neither says.
+ */
+async function rustcOf(buildDir, cwd, env) {
+    if (buildDir) {
+        try {
+            const info = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(buildDir, '.rustc_info.json'), 'utf8'));
+            const vv = Object.values(info.outputs ?? {}).find((o) => /^rustc \S+/.test(o.stdout ?? '') && /\nbinary: rustc\n/.test(o.stdout ?? ''));
+            if (vv?.stdout)
+                return vv.stdout;
+        }
+        catch {
+            // no record (an empty target) or not cargo's: ask rustc
+        }
+    }
+    // Not synchronous: on a first run rustup may install the toolchain inside this call.
+    const r = await runCommand('rustc', ['-vV'], 30_000, { cwd, env });
+    return r.code === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+}
+const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
+/** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
+async function archive_saveArchive(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail) => ({ saved: false, reason, detail, ms: ms() });
+    if (o.key.exact === undefined)
+        return not('no-lock', 'no Cargo.lock: an archive is saved only under an exact key');
+    if (readArchiveMeta(o.dir))
+        return not('exists', `${o.dir} is already saved`);
+    const compressor = compressorHere(o.compressor);
+    if (!compressor)
+        return not('no-zstd', "neither a 'zstd' on PATH nor a Node with zstd in zlib (Node 22.15+)");
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(o.dir), `.${(0,external_node_path_.basename)(o.dir)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    let writing;
+    try {
+        const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
+        const { files, bytes } = filesOf(o.buildDir, plan.include);
+        if (plan.include.length === 0)
+            return not('nothing', `no dependency artifacts in ${o.buildDir}`);
+        await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(o.dir), { recursive: true });
+        await external_node_fs_.promises.mkdir(tmp);
+        // Until the rename: a guard meeting this temp directory sees a save in progress, not a leftover.
+        writing = await hold([(0,external_node_path_.join)(tmp, DATA)]);
+        const written = await packTar(o.buildDir, files, (0,external_node_path_.join)(tmp, DATA), compressor, o.timeoutMs);
+        const meta = {
+            format: ARCHIVE_FORMAT,
+            exact: o.key.exact,
+            fallback: o.key.fallback,
+            key: o.key.parts,
+            ...written,
+            compressor,
+            savedAt: new Date().toISOString(),
+            buildDir: o.buildDir,
+            packages: plan.packages,
+            files: files.length,
+            sourceBytes: bytes,
+        };
+        await writeAtomic((0,external_node_path_.join)(tmp, META), JSON.stringify(meta, null, 1) + '\n');
+        try {
+            await external_node_fs_.promises.rename(tmp, o.dir);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+                return not('raced', `another job saved ${o.dir} first`);
+            }
+            throw e;
+        }
+        return { saved: true, meta, ms: ms() };
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        return not('failed', `saving the dependency archive of ${o.buildDir} into ${o.dir}: ${e.message}`);
+    }
+    finally {
+        if (writing)
+            await release(writing);
+    }
+}
+/** Restores the archive `dir` into `buildDir`, all or nothing. Never throws. */
+async function restoreArchive(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail) => ({
+        restored: false,
+        reason,
+        detail,
+        ms: ms(),
+    });
+    const data = (0,external_node_path_.join)(o.dir, DATA);
+    if (!(0,external_node_fs_.existsSync)(data))
+        return not('missing', `no ${DATA} in ${o.dir}`);
+    // Shared, never waited for: held exclusively, the archive is being removed (or still written).
+    const reading = await hold([data], { shared: true }).catch(() => undefined);
+    if (!reading)
+        return not('missing', `${o.dir} is being removed or written by another process`);
+    try {
+        await o.whileHeld?.();
+        return await restoreHeld(o, data, not, ms);
+    }
+    finally {
+        await release(reading);
+    }
+}
+/** The restore under the archive's read lock. */
+async function restoreHeld(o, data, not, ms) {
+    // Removed between the look and the lock: the lock is then on a file in the trash.
+    const size = (await external_node_fs_.promises.stat(data).catch(() => undefined))?.size;
+    if (size === undefined)
+        return not('missing', `no ${DATA} in ${o.dir}`);
+    const meta = readArchiveMeta(o.dir);
+    if (!meta)
+        return not('unreadable', `${(0,external_node_path_.join)(o.dir, META)} is missing or not an archive description of format ${ARCHIVE_FORMAT}: the archive cannot be verified`);
+    if (size !== meta.bytes)
+        return not('truncated', `${data} has ${size} bytes, ${meta.bytes} were saved: refused`);
+    const compressor = compressorHere(meta.compressor);
+    if (!compressor)
+        return not('failed', "neither a 'zstd' on PATH nor a Node with zstd in zlib: cannot read the archive");
+    const tmp = (0,external_node_path_.join)(o.buildDir, `${RESTORE_PREFIX}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+    const moved = [];
+    try {
+        await external_node_fs_.promises.mkdir(o.buildDir, { recursive: true });
+        await external_node_fs_.promises.mkdir(tmp);
+        let read;
+        try {
+            read = await unpackTar(data, tmp, compressor, o.timeoutMs);
+        }
+        catch (e) {
+            // zstd's own frame checksum often trips before ours: say which it was, altered or not.
+            const sum = await fileSha256(data).catch(() => '');
+            return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
+        }
+        if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
+            return not('altered', `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`);
+        }
+        await removeEscapingLinks(tmp);
+        const entries = namesIn(tmp).sort();
+        const taken = entries.filter((e) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(o.buildDir, e)));
+        if (taken.length > 0)
+            return not('not-empty', `${o.buildDir} already holds ${taken.join(', ')}: an archive is restored only into an empty build dir`);
+        for (const e of entries) {
+            await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, e), (0,external_node_path_.join)(o.buildDir, e));
+            moved.push(e);
+        }
+        // When it was last used, for whoever weighs it (store/archive-host.ts); not ours to set: no matter.
+        const now = new Date();
+        await external_node_fs_.promises.utimes(o.dir, now, now).catch(() => undefined);
+        return { restored: true, meta, entries, ms: ms() };
+    }
+    catch (e) {
+        // Put back what had moved: the build dir holds all of the archive or none of it.
+        for (const m of moved.reverse())
+            await external_node_fs_.promises.rename((0,external_node_path_.join)(o.buildDir, m), (0,external_node_path_.join)(tmp, m)).catch(() => undefined);
+        return not('failed', `restoring ${o.dir} into ${o.buildDir}: ${e.message}`);
+    }
+    finally {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    }
+}
+/** Pure: true for the temp directory a restore leaves behind when it is killed (for the guard). */
+const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
+/**
+ * The host facts of an archive's key: architecture, OS release (`/etc/os-release`'s ID and
+ * VERSION_ID) and libc (glibc's version from Node's report; `musl or other` without one).
+ */
+function hostFacts() {
+    return (facts ??= readHostFacts());
+}
+/** Read once per process: Node's report (for glibc's version) is slow to build on some hosts. */
+let facts;
+function readHostFacts() {
+    let os = 'unknown';
+    try {
+        const rel = (0,external_node_fs_.readFileSync)('/etc/os-release', 'utf8');
+        const v = (k) => new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm').exec(rel)?.[1] ?? '';
+        os = `${v('ID')} ${v('VERSION_ID')}`.trim() || 'unknown';
+    }
+    catch {
+        // no os-release: keep 'unknown'
+    }
+    const glibc = process.report?.getReport()?.header?.glibcVersionRuntime;
+    return { arch: (0,external_node_os_.arch)(), os, libc: glibc ? `glibc ${glibc}` : 'musl or other' };
+}
+/** Pure: the build dir cargo writes intermediate artifacts to, as a job's environment says. */
+function buildDirOf(env, targetDir, cwd) {
+    const b = env.CARGO_BUILD_BUILD_DIR;
+    if (b === undefined || b === '')
+        return resolve(cwd, targetDir);
+    // Templates ({workspace-root}, {cargo-cache-home}, {workspace-path-hash}) are cargo's to expand.
+    if (b.includes('{'))
+        return undefined;
+    return resolve(cwd, b);
+}
+
+;// CONCATENATED MODULE: ./src/store/archive-host.ts
+
+
+
+
+
+
+
+
+/** Pure: a save's temp directory name (`.<exact>.<random>.tmp`, archive.ts saveArchive). */
+const isSaveTemp = (name) => /^\..+\.[0-9a-f]{8}\.tmp$/.test(name);
+const sizeOf = async (p) => (await lstatIfPresent(p))?.size ?? 0;
+const archive_host_dirsIn = (d) => listDir(d, { notADirectory: 'absent' });
+/** The archives of one trust domain's directory (`<root>/archives/<repo>/<domain>`). */
+async function listDomain(domainDir, repoDir, domain) {
+    const out = [];
+    for (const fallback of await archive_host_dirsIn(domainDir)) {
+        const fdir = (0,external_node_path_.join)(domainDir, fallback);
+        for (const name of await archive_host_dirsIn(fdir)) {
+            const dir = (0,external_node_path_.join)(fdir, name);
+            const st = await lstatIfPresent(dir);
+            if (!st?.isDirectory())
+                continue;
+            const temp = isSaveTemp(name);
+            const meta = temp ? undefined : readArchiveMeta(dir);
+            const bytes = (await sizeOf((0,external_node_path_.join)(dir, DATA))) + (await sizeOf((0,external_node_path_.join)(dir, META)));
+            const saved = meta ? Date.parse(meta.savedAt) || 0 : 0;
+            out.push({ dir, repoDir, domain, bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
+        }
+    }
+    return out;
+}
+/** Every archive and save temp directory under the root, in no particular order. Never throws. */
+async function listHostArchives(root) {
+    const top = rootPaths(root).archives;
+    const out = [];
+    for (const repoDir of (await archive_host_dirsIn(top)).filter((n) => !isFleetStaging(n))) {
+        for (const domain of await archive_host_dirsIn((0,external_node_path_.join)(top, repoDir)))
+            out.push(...(await listDomain((0,external_node_path_.join)(top, repoDir, domain), repoDir, domain)));
+    }
+    return out;
+}
+/** Pure: a fleet transfer's staging directory (model/layout.ts fleetStaging). */
+const isFleetStaging = (name) => /^\.fleet-[0-9a-f]+\.tmp$/.test(name);
+/**
+ * A staging directory older than this is what a killed job left: every transfer that uses one is
+ * bounded by minutes (store/fleet-store.ts FLEET_BOUNDS: a look-up and a fetch or a put), and it
+ * takes no lock (the same code serves a shared directory, where flock is not to be trusted).
+ */
+const STAGING_DEAD_AFTER_MS = 3_600_000;
+/** The staging directories under the root that a killed job left (STAGING_DEAD_AFTER_MS), with their bytes. */
+async function deadStaging(root, nowMs) {
+    const top = rootPaths(root).archives;
+    const out = [];
+    for (const name of (await archive_host_dirsIn(top)).filter(isFleetStaging)) {
+        const dir = (0,external_node_path_.join)(top, name);
+        const st = await lstatIfPresent(dir);
+        if (st?.isDirectory() && nowMs - st.mtimeMs > STAGING_DEAD_AFTER_MS)
+            out.push({ dir, bytes: await diskUsage(dir), lastUsedMs: st.mtimeMs });
+    }
+    return out;
+}
+/**
+ * Pure: what the host tier holds that no job could ever restore: a save's temp directory whose
+ * save has died (its lock is free: `locked` false; and older than a minute, so a save between its
+ * mkdir and its lock is never taken for one), and an archive whose archive.json does not read.
+ */
+function isDeadArchive(a, locked, nowMs) {
+    if (a.temp)
+        return !locked && nowMs - a.lastUsedMs > 60_000;
+    return a.meta === undefined;
+}
+/** Whether a save is still writing `a` (its temp directory's data file is locked). */
+const saveInProgress = (a) => !allFree([(0,external_node_path_.join)(a.dir, DATA)]);
+/**
+ * Removes one archive (or a save's leftover) into the trash, under its lock taken exclusively and
+ * without waiting: `live` when a restore reads it or a save writes it. Its emptied parents go too.
+ */
+async function removeHostArchive(root, dir, why, timeoutMs) {
+    const r = await removeTree(root, dir, { why, locks: [(0,external_node_path_.join)(dir, DATA)], timeoutMs });
+    if (r.outcome === 'removed' || r.outcome === 'left-in-trash') {
+        // rmdir refuses a directory that is not empty: a save making one meanwhile keeps its parents.
+        const top = rootPaths(root).archives;
+        for (let d = (0,external_node_path_.dirname)(dir); d.startsWith(top + '/'); d = (0,external_node_path_.dirname)(d))
+            if (!(await external_node_fs_.promises.rmdir(d).then(() => true, () => false)))
+                break;
+    }
+    return r;
+}
+/** A trust domain's archives and save temp directories (`forget`: a closed PR's). */
+async function domainArchives(root, repository, domain) {
+    const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, 'any'));
+    return listDomain(domainDir, (0,external_node_path_.basename)((0,external_node_path_.dirname)(domainDir)), (0,external_node_path_.basename)(domainDir));
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report (`acting`, `othersBytes`: what the scope left, guard.ts GuardReport). */
+function guardResult(r) {
+    if (r.over)
+        return r.acting === 'runner' && (r.othersBytes ?? 0) > 0 ? 'scoped' : 'over';
+    return r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+/** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
+const KNOWN = { guard: true, lease: true, unisolated: true, archive: true };
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
+}
+
+;// CONCATENATED MODULE: ./src/job/status.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Pure: the host tier's archives and what the events log says of them. */
+function archiveStatus(archives, events, cap, totalBytes) {
+    const counts = {};
+    for (const e of events)
+        if (e.event === 'archive' && e.tier === 'host')
+            counts[`${e.op}|${e.result}`] = (counts[`${e.op}|${e.result}`] ?? 0) + 1;
+    const whole = archives.filter((a) => !a.temp);
+    return {
+        count: whole.length,
+        bytes: archives.reduce((n, a) => n + a.bytes, 0),
+        capBytes: archiveCapBytes(cap, totalBytes),
+        cap: formatArchiveCap(cap),
+        events: counts,
+    };
+}
+/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
+async function rootStatus(root, now = Date.now(), cap = DEFAULT_ARCHIVE_CAP) {
+    const p = rootPaths(root);
+    const views = await scanSlots(root);
+    const slots = [];
+    for (const v of views) {
+        const d = slotDirs(root, v.name);
+        const live = !allFree([d.lock], true);
+        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
+        const r = v.record;
+        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
+        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
+    }
+    let jobDirs = 0;
+    for (const repo of await listDir(p.jobs)) {
+        for (const key of await listDir((0,external_node_path_.join)(p.jobs, repo), { notADirectory: 'absent' }))
+            jobDirs += (await listDir((0,external_node_path_.join)(p.jobs, repo, key), { notADirectory: 'absent' })).length;
+    }
+    const trashEntries = (await listDir(p.trash)).length;
+    // An empty trash is 0, not the directory's own block.
+    const [crates, git, trash] = await Promise.all([
+        diskUsage(storePaths(root).base),
+        diskUsage(gitStorePaths(root).base),
+        trashEntries ? diskUsage(p.trash) : 0,
+    ]);
+    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
+    const disk = await measure(root);
+    return {
+        version: version_VERSION,
+        root,
+        disk,
+        slots,
+        jobDirs,
+        trashEntries,
+        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
+        warmth: warmShare(await readWarmth(root)),
+        archives: archiveStatus(await listHostArchives(root), parseEvents(await readLog(eventsLog(root))), cap, disk.totalBytes),
+    };
+}
+/**
+ * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
+ * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
+ */
+function runText(r) {
+    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
+    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
+    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
+}
+/** Pure: a slot's state column. */
+function stateText(x) {
+    if (x.live)
+        return `leased ${x.heldMs !== undefined ? units_formatDuration(x.heldMs) : ''}`.trim();
+    if (x.cargoRunning)
+        return 'cargo running';
+    if (x.record?.foreign)
+        return `uid ${x.record.foreign.uid}'s files: needs root`;
+    return `free${x.idleMs !== undefined ? `, idle ${units_formatDuration(x.idleMs)}` : ''}`;
+}
+/** Pure: the host tier's line of `status`. */
+function archiveLine(a) {
+    const n = (k) => a.events[k] ?? 0;
+    const cap = a.capBytes ? `of ${units_formatBytes(a.capBytes)} (host-archives ${a.cap})` : '(host-archives off)';
+    return (`dependency archives (host tier): ${a.count}, ${units_formatBytes(a.bytes)} ${cap}; lately ${n('restore|restored')} restored, ` +
+        `${n('restore|missed')} missed, ${n('restore|refused')} refused (corrupt), ${n('restore|failed')} failed; ${n('save|saved')} saved`);
+}
+function formatStatus(s) {
+    const leased = s.slots.filter((x) => x.live).length;
+    const lines = [
+        `cargo-isolate ${s.version}; root ${s.root}`,
+        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${units_formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
+        `slots: ${s.slots.length} (${leased} leased), target dirs ${units_formatBytes(s.bytes.target)}, ` +
+            `cargo homes ${units_formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+        `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
+        archiveLine(s.archives),
+    ];
+    if (s.slots.length) {
+        // A leased slot's record was written when its lease began: trust domain, runner and run are its
+        // holder's. The job's `key` input (matrix legs) is shown with the job, in parentheses.
+        const header = ['slot', 'state', 'trust domain', 'runner', 'run, job (key)', 'target', 'cargo-home', 'units built/fresh'];
+        const rows = s.slots.map((x) => {
+            const r = x.record;
+            return [
+                x.name,
+                stateText(x),
+                r ? `${r.repository} ${r.key}` : '-',
+                r?.runnerName ?? '-',
+                r ? runText(r) : '-',
+                r?.sizes ? units_formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
+                r?.sizes ? units_formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
+                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
+            ];
+        });
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+        for (const r of [header, ...rows])
+            lines.push(r
+                .map((c, i) => c.padEnd(widths[i]))
+                .join('  ')
+                .trimEnd());
+    }
+    lines.push(...formatWarmth(s.warmth));
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/model/variables.ts
+
+
+
+/*
+ * The CARGO_ISOLATE_* names, checked where an operator sets them: a runner's environment (the
+ * hooks), a runner's .env file (the hooks find their runner's; the CLI reads one with --env-file).
+ * A name nobody reads is a setting that silently does not apply, the default instead; a line the
+ * runner reads otherwise than it looks (`export NAME=...`, `NAME = value`, a quoted value) is the
+ * same. Pure; table-tested in __tests__/settings.test.ts, which also greps src/, hooks/, bin/ and
+ * scripts/ for every name read and checks that KNOWN_VARIABLES has each, and no other.
+ */
+/** Every CARGO_ISOLATE_* name cargo-isolate reads, documented or internal, with what it is. */
+const KNOWN_VARIABLES = {
+    ...Object.fromEntries(RUNNER_INPUTS.map((i) => [variableOf(i), `the input '${i}' for every job of a runner`])),
+    CARGO_ISOLATE_NODE: 'the node that runs the hooks and the CLI',
+    CARGO_ISOLATE_METRICS_FILE: "the hooks' metrics file for node_exporter",
+    CARGO_ISOLATE_AUDIT: 'the audit log of leases and removals',
+    CARGO_ISOLATE_HOOK_STATE: "set by the job-started hook for the job's steps",
+    CARGO_ISOLATE_RUSTC_WRAPPER: "set by a job for sccache's key-normalising wrapper",
+    CARGO_ISOLATE_TEST_PACE: "the test suite's measure of how busy the machine is",
+    CARGO_ISOLATE_TEST_RUN_DIR: "the test suite's directory for one run",
+    CARGO_ISOLATE_DOCKER_DATA: "the test suite's Docker data root",
+    CARGO_ISOLATE_DOCKER_SOCK: "the test suite's Docker socket",
+};
+/** Inputs that are per job, or need the job's token: no runner variable sets them. */
+const PER_JOB = {
+    key: "set per job: the action's input, or 'cargo-isolate run --key'",
+    'working-directory': "set per job: the action's input, or 'cargo-isolate run --working-directory'",
+    'manifest-path': "set per job: the action's input, or 'cargo-isolate run --manifest-path'",
+    cache: "the action's input: it needs the job's token, which the hooks do not get",
+};
+const OURS = /CARGO_ISOLATE_/i;
+/**
+ * Pure: what is wrong with one variable as the runner set it (name and value verbatim), naming
+ * where it was set (`line 3 of /home/runner/actions-runner/.env`, `in the environment`); undefined
+ * when nothing is, or the name is not cargo-isolate's.
+ */
+function variableProblem(name, value, where) {
+    if (KNOWN_VARIABLES[name] !== undefined) {
+        const q = /^(["'])(.*)\1$/s.exec(value.trim());
+        return q ? `${name} (${where}) is ${value.trim()}, quotes included (the runner keeps them): write ${name}=${q[2]}` : undefined;
+    }
+    if (!OURS.test(name))
+        return undefined;
+    const bare = name.trim().replace(/^export\s+/, '');
+    if (bare !== name && KNOWN_VARIABLES[bare] !== undefined) {
+        const what = /^\s*export\s/.test(name) ? "'export '" : 'the spaces';
+        return oneNameToTheRunner(name, where, what, bare);
+    }
+    const input = Object.keys(PER_JOB).find((i) => variableOf(i) === bare.toUpperCase());
+    if (input)
+        return `${bare} (${where}) is not read: '${input}' is ${PER_JOB[input]}`;
+    // Compared without the common prefix, which would make any two names look alike.
+    const tail = (n) => n.replace(/^.*?CARGO_ISOLATE_/i, '');
+    const near = nearest(tail(bare), Object.keys(KNOWN_VARIABLES).map(tail));
+    return near ? notOurVariable(name, where, near) : notOurVariable(name, where, undefined);
+}
+/** Pure: the problems of the CARGO_ISOLATE_* names of an environment (the runner's, as the hooks see it). */
+function environmentProblems(env, where, skip = new Set()) {
+    return Object.entries(env).flatMap(([k, v]) => (skip.has(k) ? [] : (variableProblem(k, v ?? '', where) ?? [])));
+}
+/**
+ * Pure: why bytes are not a text file (a NUL, bytes that are not UTF-8, a control character other
+ * than tab, CR, LF and form feed); undefined for text. A runner's .env is text: anything else is a
+ * wrong path (a binary, an archive) or a damaged file, whose "variables" nobody meant.
+ */
+function notText(bytes) {
+    const nul = bytes.indexOf(0);
+    if (nul >= 0)
+        return `a NUL byte at offset ${nul}`;
+    let text;
+    try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    }
+    catch {
+        return 'bytes that are not UTF-8';
+    }
+    // eslint-disable-next-line no-control-regex
+    const c = /[\u0001-\u0008\u000b\u000e-\u001f\u007f]/.exec(text);
+    if (c)
+        return `a control character (0x${c[0].charCodeAt(0).toString(16).padStart(2, '0')}) on line ${text.slice(0, c.index).split(/\r\n|\n|\r/).length}`;
+    return undefined;
+}
+/**
+ * Pure: the problems of a runner's .env file, line by line: lines about cargo-isolate or the job
+ * hooks that the runner skips (no NAME= before the value), and every variable problem above. A
+ * comment (`#`) is the operator's, and left alone.
+ */
+function envFileProblems(text, file) {
+    return envLines(text).flatMap((line, i) => {
+        const where = `line ${i + 1} of ${file}`;
+        if (line.trim() === '' || line.trimStart().startsWith('#'))
+            return [];
+        const at = line.indexOf('=');
+        if (at <= 0) {
+            return OURS.test(line) || /ACTIONS_RUNNER_HOOK_/.test(line) ? [notNameValue(line.length > 80 ? `${line.slice(0, 80)}...` : line, where)] : [];
+        }
+        return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
+    });
+}
+/** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
+const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
 
 ;// CONCATENATED MODULE: ./src/store/gitstore.ts
 
@@ -7992,7 +7996,8 @@ async function sccacheAtEnd(r, env, paths, log) {
         catch {
             // exited just now
         }
-        how = (await waitExited(o.pid, start, STOP_GRACE_MS))
+        // SIGKILL cannot be caught: a moment is enough for the kernel to end it.
+        how = (await waitExited(o.pid, start, 5_000))
             ? `killed it before emptying TMPDIR (it had not exited ${STOP_GRACE_MS / 1000} s after --stop-server)`
             : `could not end it before emptying TMPDIR (it still ran after SIGKILL)`;
     }
@@ -9080,7 +9085,7 @@ const viewPart = (container) => (container ? 'container' : 'host');
 async function keyOf(c) {
     const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, c.env).catch(() => undefined));
     const cwd = lockFile ? (0,external_node_path_.dirname)(lockFile) : c.search.workingDirectory;
-    const rustc = rustcOf(c.buildDir, cwd, c.env);
+    const rustc = await rustcOf(c.buildDir, cwd, c.env);
     if (!rustc)
         return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
     const lock = lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
@@ -9143,7 +9148,7 @@ async function tiers_restoreTier(o) {
     let ask;
     if (o.by === 'identity') {
         const identity = {
-            format: '1',
+            format: String(ARCHIVE_FORMAT),
             repository: o.me.repository,
             workflow: o.me.workflow,
             job: o.me.job,
@@ -10134,8 +10139,8 @@ function splitCrate(crate) {
     }
     return out;
 }
-const home_sources_isDir = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isDirectory(), () => false);
-const isFile = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isFile(), () => false);
+const home_sources_isDir = isDirAt;
+const isFile = async (p) => (await lstatIfPresent(p))?.isFile() ?? false;
 const listDirs = async (p) => (await listDirents(p)).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
 /** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
 async function indexSha(home, dir, crate) {
@@ -10501,6 +10506,7 @@ async function loadForRepair(w) {
 
 
 
+
 /*
  * The top of a CARGO_HOME: what cargo shares there, and what a job writes there for itself.
  *
@@ -10628,8 +10634,9 @@ async function settleTop(o) {
         if (!(await lstatIfPresent(p))?.isSymbolicLink())
             continue;
         const b = runner.get(f);
+        // Whatever is there (a link) is replaced by a file of the same bytes, in one rename.
         if (b)
-            await replaceWith(p, b);
+            await writeAtomic(p, b, 0o600);
         else
             await external_node_fs_.promises.unlink(p).catch(() => undefined);
     }
@@ -10672,12 +10679,6 @@ async function createIfAbsent(path, data) {
     finally {
         await external_node_fs_.promises.unlink(tmp).catch(() => undefined);
     }
-}
-/** Replaces whatever is at `path` (a link) by a file of `data`, in one rename. */
-async function replaceWith(path, data) {
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-top.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    await external_node_fs_.promises.writeFile(tmp, data, { mode: 0o600, flag: external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | external_node_fs_.constants.O_WRONLY });
-    await external_node_fs_.promises.rename(tmp, path);
 }
 
 ;// CONCATENATED MODULE: ./src/job/shared-home.ts

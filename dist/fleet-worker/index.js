@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 4477:
+/***/ 4162:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -516,7 +516,7 @@ const rootPaths = (root) => ({
     archives: join(root, 'archives'),
 });
 /** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
-const storePaths = (root) => ({
+const layout_storePaths = (root) => ({
     base: join(root, 'crates'),
     blobs: join(root, 'crates', 'sha256'),
     dirs: join(root, 'crates', 'dirs'),
@@ -716,9 +716,9 @@ const archive_content_NOT_PROFILE = new Set(['doc', 'package', 'tmp', 'increment
  * write (a temp file renamed into place), and the one link-else-copy.
  */
 /** True when something (even a dangling symlink) is at the path. */
-const exists = (p) => fs.lstat(p).then(() => true, () => false);
+const fsutil_exists = (p) => fs.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 /**
  * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
  * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
@@ -730,7 +730,8 @@ async function fsutil_writeAtomic(path, data, mode) {
     const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
     let step = 'write into';
     try {
-        await fs.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        // 'wx': the temp name is new; a link planted there (a directory others write to) is refused, not followed.
+        await fs.writeFile(tmp, data, { mode: mode ?? 0o644, flag: 'wx' });
         if (mode !== undefined)
             await fs.chmod(tmp, mode);
         step = 'rename';
@@ -751,7 +752,7 @@ async function fsutil_writeAtomic(path, data, mode) {
  * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
  * link; then it says why. The one link-else-copy of the crate and git stores.
  */
-async function linkOrCopy(from, to, mode) {
+async function fsutil_linkOrCopy(from, to, mode) {
     if (mode === 'link') {
         try {
             await fs.link(from, to);
@@ -767,6 +768,153 @@ async function linkOrCopy(from, to, mode) {
     }
     await fs.copyFile(from, to, constants.COPYFILE_FICLONE);
     return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
+
+
+
+/**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+function lockPackages(text) {
+    return text
+        .split(/^\[\[package\]\]\s*$/m)
+        .slice(1)
+        .map((block) => {
+        const head = block.split(/^\[/m)[0];
+        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them).
+ */
+function parseLock(text) {
+    const out = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * Pure: a Cargo.lock's packages split in two: `local`, the names of those without a `source`
+ * (the workspace's members and path dependencies, which cargo fingerprints by mtime), and
+ * `external`, one `name version source checksum` line per other package (what a dependency
+ * archive's key hashes).
+ */
+function lockDependencies(text) {
+    const local = [];
+    const external = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        if (!name)
+            continue;
+        if (source === undefined)
+            local.push(name);
+        else
+            external.push([name, version, source, checksum ?? ''].join(' '));
+    }
+    return { local, external };
+}
+/**
+ * Pure: what a manifest's text says of where its workspace's root is, where that is plain:
+ * `here` for a manifest with a `[workspace]` table (a workspace's root is where it is declared);
+ * `alone` for one that names no workspace at all (then its directory is the root unless a
+ * manifest above claims it); `ask` for a `workspace = ...` key (a package that names its root,
+ * or a workspace written inline), which only cargo reads right.
+ */
+function workspaceHint(manifest) {
+    if (/^\s*workspace\s*=/m.test(manifest))
+        return 'ask';
+    return /^\s*\[\s*workspace\s*(\.[^\]]*)?\]/m.test(manifest) ? 'here' : 'alone';
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace. Where the manifest says it
+ * plainly (workspaceHint: a `[workspace]` table, or a package with no manifest above it), from the
+ * manifest; otherwise `cargo locate-project --workspace` run where the build will run, which costs
+ * a process and rustup's proxy, 10 to 20 ms of every step's start; when cargo cannot say (no
+ * Cargo.toml there), the nearest Cargo.lock above the directory.
+ */
+async function findLockFile(manifestPath, workingDirectory, env) {
+    const manifest = manifestPath ? resolve(workingDirectory, manifestPath) : nearestAbove(workingDirectory, 'Cargo.toml');
+    if (!manifest)
+        return undefined;
+    const text = await fs.readFile(manifest, 'utf8').catch(() => undefined);
+    const hint = text === undefined ? 'ask' : workspaceHint(text);
+    if (hint === 'here' || (hint === 'alone' && !nearestAbove(dirname(dirname(manifest)), 'Cargo.toml'))) {
+        const lock = join(dirname(manifest), 'Cargo.lock');
+        return existsSync(lock) ? lock : undefined;
+    }
+    const args = [
+        'locate-project',
+        '--workspace',
+        '--message-format',
+        'plain',
+        ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : []),
+    ];
+    const r = await runCommand('cargo', args, 30_000, { cwd: workingDirectory, env });
+    if (r.code === 0 && r.stdout.trim()) {
+        const lock = join(dirname(r.stdout.trim()), 'Cargo.lock');
+        return existsSync(lock) ? lock : undefined;
+    }
+    for (let d = resolve(workingDirectory);; d = dirname(d)) {
+        if (existsSync(join(d, 'Cargo.lock')))
+            return join(d, 'Cargo.lock');
+        if (dirname(d) === d)
+            return undefined;
+    }
+}
+/** The nearest `name` at or above `dir`, or undefined. */
+function nearestAbove(dir, name) {
+    for (let d = resolve(dir);; d = dirname(d)) {
+        if (existsSync(join(d, name)))
+            return join(d, name);
+        if (dirname(d) === d)
+            return undefined;
+    }
+}
+async function readLock(path) {
+    return parseLock(await fs.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function lockfile_indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function lockfile_indexEntryMatches(buf, version, checksum) {
+    return indexChecksums(buf, version).includes(checksum);
+}
+/** Pure: the checksums a cached index file (the format above) gives for one version. */
+function indexChecksums(buf, version) {
+    const parts = buf.toString('latin1').split('\0');
+    const out = [];
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && typeof entry.cksum === 'string')
+                out.push(entry.cksum);
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return out;
 }
 
 // EXTERNAL MODULE: external "node:async_hooks"
@@ -808,7 +956,7 @@ function failed(path, e, o) {
     return undefined;
 }
 /** The result of `read`, or undefined when `path` is not there (or could not be read: said once, above). */
-async function ifPresent(path, read, o = {}) {
+async function absent_ifPresent(path, read, o = {}) {
     try {
         return await read();
     }
@@ -826,21 +974,291 @@ function ifPresentSync(path, read, o = {}) {
     }
 }
 /** The names in a directory; none when it is not there. */
-const listDir = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
+const absent_listDir = async (dir, o) => (await absent_ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
 /** The entries of a directory with their types; none when it is not there. */
-const absent_listDirents = async (dir, o) => (await ifPresent(dir, () => fs.readdir(dir, { withFileTypes: true }), o)) ?? [];
+const absent_listDirents = async (dir, o) => (await absent_ifPresent(dir, () => fs.readdir(dir, { withFileTypes: true }), o)) ?? [];
 /** The same, synchronously. */
 const listDirSync = (dir, o) => ifPresentSync(dir, () => readdirSync(dir), o) ?? [];
 /** The same, synchronously. */
 const listDirentsSync = (dir, o) => ifPresentSync(dir, () => readdirSync(dir, { withFileTypes: true }), o) ?? [];
 /** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
-const lstatIfPresent = (path) => ifPresent(path, () => fs.lstat(path), { notADirectory: 'absent' });
+const absent_lstatIfPresent = (path) => absent_ifPresent(path, () => fs.lstat(path), { notADirectory: 'absent' });
 /** A file's text; undefined when it is not there. */
-const readTextIfPresent = (path, o) => ifPresent(path, () => fs.readFile(path, 'utf8'), o);
+const absent_readTextIfPresent = (path, o) => absent_ifPresent(path, () => fs.readFile(path, 'utf8'), o);
 /** A file's bytes; undefined when it is not there. */
-const readBytesIfPresent = (path) => ifPresent(path, () => fs.readFile(path));
+const absent_readBytesIfPresent = (path) => absent_ifPresent(path, () => fs.readFile(path));
 /** Whether a real directory is at a path (a link to one is not); false when nothing is. */
-const isDirAt = async (path) => (await lstatIfPresent(path))?.isDirectory() ?? false;
+const absent_isDirAt = async (path) => (await absent_lstatIfPresent(path))?.isDirectory() ?? false;
+
+;// CONCATENATED MODULE: ./src/store/dir-names.ts
+
+
+
+
+
+/*
+ * cargo's directory names, learned rather than computed. cargo names a registry's index dir
+ * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
+ * whose inputs change between cargo versions. So a publisher writes down the names its cargo
+ * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
+ * The crate store and the git store share this; each keeps its own dirs/ folder.
+ */
+const record = (dirsDir, version, source) => join(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
+const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
+/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
+async function dir_names_knownDirs(dirsDir, version, source) {
+    const text = await readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
+    try {
+        return text === undefined ? [] : JSON.parse(text).dirs.filter(plainName);
+    }
+    catch {
+        return []; // not a record this module wrote
+    }
+}
+/**
+ * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
+ * record as each store has always written it (`source` for a registry, `url` for a git repository).
+ * Two publishers learning at once may each write their own list; either list is correct, and the
+ * next publisher adds what the other one lost.
+ */
+async function dir_names_learnDir(dirsDir, version, source, dir, field) {
+    const known = await dir_names_knownDirs(dirsDir, version, source);
+    if (known.includes(dir))
+        return;
+    const file = record(dirsDir, version, source);
+    await fs.mkdir(dirname(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
+
+
+
+
+
+
+
+const blobPath = (root, sha) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function crates_fileSha256(path) {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/**
+ * The version cargo reports where the build will run (rust-toolchain.toml may pick another). Not
+ * synchronous: a job's start asks it while its guard and lease wait on their own processes.
+ */
+async function cargoVersion(cwd, env) {
+    const r = await runCommand('cargo', ['--version'], 30_000, { cwd, env });
+    return r.code === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await fs.mkdir(dirname(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode).then(() => undefined);
+    const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
+        await fs.rename(tmp, dest);
+        return copied;
+    }
+    catch (e) {
+        await fs.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await ifPresent(blob, () => fs.stat(blob), { notADirectory: 'absent' });
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await crates_fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                r.copiedInstead++;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
+            const slotCached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+            const buf = await readBytesIfPresent(cached);
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent(join(storePaths(root).index, dir, 'config.json'));
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = join(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await listDir(cacheRoot)) {
+        for (const f of await listDir(join(cacheRoot, dir), { notADirectory: 'absent' })) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = join(cacheRoot, dir, f);
+            const st = await lstatIfPresent(path);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => lstatIfPresent(blobPath(root, c.checksum))));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await crates_fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await crates_fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await readBytesIfPresent(storeCached);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = join(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, 'config.json'));
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
+}
+/**
+ * Every blob of the store. Only through real directories: a store dir a build replaced by a link
+ * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
+ */
+async function crateBlobs(root) {
+    const { base, blobs } = storePaths(root);
+    const out = [];
+    if (!(await isDirAt(base)) || !(await isDirAt(blobs)))
+        return out;
+    for (const sub of await listDir(blobs)) {
+        if (!(await isDirAt(join(blobs, sub))))
+            continue;
+        for (const f of await listDir(join(blobs, sub))) {
+            const path = join(blobs, sub, f);
+            const st = await lstatIfPresent(path);
+            if (st?.isFile())
+                out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
+        }
+    }
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./src/os/copy.ts
 
@@ -1376,6 +1794,7 @@ async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
 
 
 
+
 /*
  * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
  * What goes in is decided by model/archive-content.ts, under which key by model/archive-key.ts,
@@ -1559,7 +1978,7 @@ function findArchiveByIdentity(root, repository, domains, want) {
  * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
  * for the build). Undefined when neither says.
  */
-function rustcOf(buildDir, cwd, env) {
+async function rustcOf(buildDir, cwd, env) {
     if (buildDir) {
         try {
             const info = JSON.parse(readFileSync(join(buildDir, '.rustc_info.json'), 'utf8'));
@@ -1571,8 +1990,9 @@ function rustcOf(buildDir, cwd, env) {
             // no record (an empty target) or not cargo's: ask rustc
         }
     }
-    const r = spawnSync('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+    // Not synchronous: on a first run rustup may install the toolchain inside this call.
+    const r = await runCommand('rustc', ['-vV'], 30_000, { cwd, env });
+    return r.code === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
 }
 const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
 /** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
@@ -1685,7 +2105,7 @@ async function restoreHeld(o, data, not, ms) {
         }
         catch (e) {
             // zstd's own frame checksum often trips before ours: say which it was, altered or not.
-            const sum = await sha256Of(data).catch(() => '');
+            const sum = await fileSha256(data).catch(() => '');
             return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
         }
         if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
@@ -1715,12 +2135,6 @@ async function restoreHeld(o, data, not, ms) {
         await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
 }
-async function sha256Of(file) {
-    const h = createHash('sha256');
-    for await (const chunk of createReadStream(file))
-        h.update(chunk);
-    return h.digest('hex');
-}
 /** Pure: true for the temp directory a restore leaves behind when it is killed (for the guard). */
 const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
 /**
@@ -1728,6 +2142,11 @@ const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
  * VERSION_ID) and libc (glibc's version from Node's report; `musl or other` without one).
  */
 function hostFacts() {
+    return (facts ??= readHostFacts());
+}
+/** Read once per process: Node's report (for glibc's version) is slow to build on some hosts. */
+let facts;
+function readHostFacts() {
     let os = 'unknown';
     try {
         const rel = readFileSync('/etc/os-release', 'utf8');
@@ -2014,7 +2433,7 @@ async function prune(fallbackDir) {
             removed++;
         }
     }
-    for (const name of await listDir(fallbackDir, { notADirectory: 'absent' })) {
+    for (const name of await absent_listDir(fallbackDir, { notADirectory: 'absent' })) {
         if (!name.startsWith('.') || !/\.(tmp|gone)$/.test(name))
             continue;
         const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(fallbackDir, name)).catch(() => undefined);
@@ -2093,7 +2512,7 @@ async function serve(req) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4477);
+/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4162);
 // The fleet store's worker (store/fleet-worker.ts starts it for each call), bundled into dist/fleet-worker.
 
 process.exitCode = await (0,_fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runWorker */ .W)(process.argv[2]);

@@ -64,6 +64,8 @@ function getInput(name) {
 const getState = (name) => process.env[`STATE_${name}`] ?? '';
 /** A workflow command's data: `%`, CR and LF escaped, so one command stays one line. */
 const escapeData = (s) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+/** A workflow command's property value: as its data, and `:` and `,`, which end a property. */
+const escapeProperty = (s) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** A workflow command on stdout, e.g. `::warning::text`. */
 function command(name, message) {
     out(`::${name}::${escapeData(message)}${external_node_os_.EOL}`);
@@ -76,7 +78,7 @@ function command(name, message) {
 function fileCommand(variable, name, value, old) {
     const file = process.env[variable];
     if (!file)
-        return command(`${old} name=${name}`, value);
+        return command(`${old} name=${escapeProperty(name)}`, value);
     const end = `ghadelimiter_${(0,external_node_crypto_.randomUUID)()}`;
     if (name.includes(end) || value.includes(end))
         throw new Error(`${name}: its name or value holds the delimiter ${end}`);
@@ -2301,7 +2303,8 @@ async function writeAtomic(path, data, mode) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     let step = 'write into';
     try {
-        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        // 'wx': the temp name is new; a link planted there (a directory others write to) is refused, not followed.
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644, flag: 'wx' });
         if (mode !== undefined)
             await external_node_fs_.promises.chmod(tmp, mode);
         step = 'rename';
@@ -4471,7 +4474,7 @@ function makePolicy(o = {}) {
                 ? mine(b) - mine(a) || a.order - b.order
                 : a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mine(b) - mine(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
             for (const c of plan.ordered)
-                if (othersIdle(c, scope, runnerId))
+                if (othersIdle(c, scope, runnerId, present))
                     plan.othersBytes += c.bytes ?? 0;
             return plan;
         },
@@ -5835,7 +5838,8 @@ async function sccacheAtEnd(r, env, paths, log) {
         catch {
             // exited just now
         }
-        how = (await waitExited(o.pid, start, STOP_GRACE_MS))
+        // SIGKILL cannot be caught: a moment is enough for the kernel to end it.
+        how = (await waitExited(o.pid, start, 5_000))
             ? `killed it before emptying TMPDIR (it had not exited ${STOP_GRACE_MS / 1000} s after --stop-server)`
             : `could not end it before emptying TMPDIR (it still ran after SIGKILL)`;
     }
@@ -6148,6 +6152,7 @@ async function unpackTar(file, into, compressor, timeoutMs) {
 
 
 
+
 /*
  * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
  * What goes in is decided by model/archive-content.ts, under which key by model/archive-key.ts,
@@ -6331,7 +6336,7 @@ function findArchiveByIdentity(root, repository, domains, want) {
  * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
  * for the build). Undefined when neither says.
  */
-function rustcOf(buildDir, cwd, env) {
+async function rustcOf(buildDir, cwd, env) {
     if (buildDir) {
         try {
             const info = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(buildDir, '.rustc_info.json'), 'utf8'));
@@ -6343,8 +6348,9 @@ function rustcOf(buildDir, cwd, env) {
             // no record (an empty target) or not cargo's: ask rustc
         }
     }
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+    // Not synchronous: on a first run rustup may install the toolchain inside this call.
+    const r = await runCommand('rustc', ['-vV'], 30_000, { cwd, env });
+    return r.code === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
 }
 const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
 /** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
@@ -6457,7 +6463,7 @@ async function restoreHeld(o, data, not, ms) {
         }
         catch (e) {
             // zstd's own frame checksum often trips before ours: say which it was, altered or not.
-            const sum = await sha256Of(data).catch(() => '');
+            const sum = await fileSha256(data).catch(() => '');
             return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
         }
         if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
@@ -6487,12 +6493,6 @@ async function restoreHeld(o, data, not, ms) {
         await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
 }
-async function sha256Of(file) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
-        h.update(chunk);
-    return h.digest('hex');
-}
 /** Pure: true for the temp directory a restore leaves behind when it is killed (for the guard). */
 const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
 /**
@@ -6500,6 +6500,11 @@ const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
  * VERSION_ID) and libc (glibc's version from Node's report; `musl or other` without one).
  */
 function hostFacts() {
+    return (facts ??= readHostFacts());
+}
+/** Read once per process: Node's report (for glibc's version) is slow to build on some hosts. */
+let facts;
+function readHostFacts() {
     let os = 'unknown';
     try {
         const rel = (0,external_node_fs_.readFileSync)('/etc/os-release', 'utf8');
@@ -7615,7 +7620,7 @@ const viewPart = (container) => (container ? 'container' : 'host');
 async function keyOf(c) {
     const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, c.env).catch(() => undefined));
     const cwd = lockFile ? (0,external_node_path_.dirname)(lockFile) : c.search.workingDirectory;
-    const rustc = rustcOf(c.buildDir, cwd, c.env);
+    const rustc = await rustcOf(c.buildDir, cwd, c.env);
     if (!rustc)
         return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
     const lock = lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
@@ -7678,7 +7683,7 @@ async function tiers_restoreTier(o) {
     let ask;
     if (o.by === 'identity') {
         const identity = {
-            format: '1',
+            format: String(ARCHIVE_FORMAT),
             repository: o.me.repository,
             workflow: o.me.workflow,
             job: o.me.job,
@@ -8789,8 +8794,8 @@ function splitCrate(crate) {
     }
     return out;
 }
-const home_sources_isDir = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isDirectory(), () => false);
-const isFile = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isFile(), () => false);
+const home_sources_isDir = isDirAt;
+const isFile = async (p) => (await absent_lstatIfPresent(p))?.isFile() ?? false;
 const listDirs = async (p) => (await listDirents(p)).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
 /** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
 async function indexSha(home, dir, crate) {
@@ -9156,6 +9161,7 @@ async function loadForRepair(w) {
 
 
 
+
 /*
  * The top of a CARGO_HOME: what cargo shares there, and what a job writes there for itself.
  *
@@ -9283,8 +9289,9 @@ async function settleTop(o) {
         if (!(await absent_lstatIfPresent(p))?.isSymbolicLink())
             continue;
         const b = runner.get(f);
+        // Whatever is there (a link) is replaced by a file of the same bytes, in one rename.
         if (b)
-            await replaceWith(p, b);
+            await writeAtomic(p, b, 0o600);
         else
             await external_node_fs_.promises.unlink(p).catch(() => undefined);
     }
@@ -9327,12 +9334,6 @@ async function createIfAbsent(path, data) {
     finally {
         await external_node_fs_.promises.unlink(tmp).catch(() => undefined);
     }
-}
-/** Replaces whatever is at `path` (a link) by a file of `data`, in one rename. */
-async function replaceWith(path, data) {
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-top.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    await external_node_fs_.promises.writeFile(tmp, data, { mode: 0o600, flag: external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | external_node_fs_.constants.O_WRONLY });
-    await external_node_fs_.promises.rename(tmp, path);
 }
 
 ;// CONCATENATED MODULE: ./src/job/shared-home.ts

@@ -384,7 +384,8 @@ export async function sccacheAtEnd(
     } catch {
       // exited just now
     }
-    how = (await waitExited(o.pid, start, STOP_GRACE_MS))
+    // SIGKILL cannot be caught: a moment is enough for the kernel to end it.
+    how = (await waitExited(o.pid, start, 5_000))
       ? `killed it before emptying TMPDIR (it had not exited ${STOP_GRACE_MS / 1000} s after --stop-server)`
       : `could not end it before emptying TMPDIR (it still ran after SIGKILL)`;
   }

@@ -1,10 +1,11 @@
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { allFree } from '../os/flock.js';
 import { readRecord } from '../os/record-file.js';
 import { removeTree } from '../os/remove.js';
+import { writeAtomic } from '../os/fsutil.js';
 import { myUid } from '../os/proc.js';
 import { OUR_WRAPPER } from '../host/sccache.js';
 import { originalCargoHome } from './cargo-home.js';
@@ -172,7 +173,8 @@ export async function settleTop(o: {
     const p = join(o.home, f);
     if (!(await lstatIfPresent(p))?.isSymbolicLink()) continue;
     const b = runner.get(f);
-    if (b) await replaceWith(p, b);
+    // Whatever is there (a link) is replaced by a file of the same bytes, in one rename.
+    if (b) await writeAtomic(p, b, 0o600);
     else await fs.unlink(p).catch(() => undefined);
   }
   const entries = await topEntries(o.home, runner);
@@ -208,11 +210,4 @@ async function createIfAbsent(path: string, data: Buffer): Promise<boolean> {
   } finally {
     await fs.unlink(tmp).catch(() => undefined);
   }
-}
-
-/** Replaces whatever is at `path` (a link) by a file of `data`, in one rename. */
-async function replaceWith(path: string, data: Buffer): Promise<void> {
-  const tmp = join(dirname(path), `.cargo-isolate-top.${randomBytes(4).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, data, { mode: 0o600, flag: constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY });
-  await fs.rename(tmp, path);
 }

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type ArchiveKey, type IdentityParts, archiveKey } from '../model/archive-key.js';
+import { ARCHIVE_FORMAT, type ArchiveKey, type IdentityParts, archiveKey } from '../model/archive-key.js';
 import type { JobIdentity } from '../model/identity.js';
 import { archiveDir } from '../model/layout.js';
 import { type ArchiveCap, archiveCapBytes, formatArchiveCap } from '../model/settings.js';
@@ -130,7 +130,7 @@ export interface KeyContext {
 export async function keyOf(c: KeyContext): Promise<{ key: ArchiveKey; local: string[]; lockFile?: string } | { why: string }> {
   const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, c.env as NodeJS.ProcessEnv).catch(() => undefined));
   const cwd = lockFile ? dirname(lockFile) : c.search.workingDirectory;
-  const rustc = rustcOf(c.buildDir, cwd, c.env as NodeJS.ProcessEnv);
+  const rustc = await rustcOf(c.buildDir, cwd, c.env as NodeJS.ProcessEnv);
   if (!rustc) return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
   const lock = lockFile ? await fs.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
   const deps = lock === undefined ? undefined : lockDependencies(lock);
@@ -210,7 +210,7 @@ export async function restoreTier(o: RestoreRequest): Promise<TierRestore> {
   let ask: { key?: ArchiveKey; identity?: IdentityParts } | undefined;
   if (o.by === 'identity') {
     const identity: IdentityParts = {
-      format: '1',
+      format: String(ARCHIVE_FORMAT),
       repository: o.me.repository,
       workflow: o.me.workflow,
       job: o.me.job,

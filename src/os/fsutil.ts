@@ -28,7 +28,8 @@ export async function writeAtomic(path: string, data: string | Buffer, mode?: nu
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   let step: 'write into' | 'rename' = 'write into';
   try {
-    await fs.writeFile(tmp, data, { mode: mode ?? 0o644 });
+    // 'wx': the temp name is new; a link planted there (a directory others write to) is refused, not followed.
+    await fs.writeFile(tmp, data, { mode: mode ?? 0o644, flag: 'wx' });
     if (mode !== undefined) await fs.chmod(tmp, mode);
     step = 'rename';
     await fs.rename(tmp, path);

@@ -45,6 +45,9 @@ export const getState = (name: string): string => process.env[`STATE_${name}`] ?
 /** A workflow command's data: `%`, CR and LF escaped, so one command stays one line. */
 const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 
+/** A workflow command's property value: as its data, and `:` and `,`, which end a property. */
+const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+
 /** A workflow command on stdout, e.g. `::warning::text`. */
 function command(name: string, message: string): void {
   out(`::${name}::${escapeData(message)}${EOL}`);
@@ -57,7 +60,7 @@ function command(name: string, message: string): void {
  */
 function fileCommand(variable: 'GITHUB_OUTPUT' | 'GITHUB_ENV' | 'GITHUB_STATE', name: string, value: string, old: string): void {
   const file = process.env[variable];
-  if (!file) return command(`${old} name=${name}`, value);
+  if (!file) return command(`${old} name=${escapeProperty(name)}`, value);
   const end = `ghadelimiter_${randomUUID()}`;
   if (name.includes(end) || value.includes(end)) throw new Error(`${name}: its name or value holds the delimiter ${end}`);
   appendFileSync(file, `${name}<<${end}${EOL}${value}${EOL}${end}${EOL}`, 'utf8');

@@ -569,7 +569,7 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
           ? mine(b) - mine(a) || a.order - b.order
           : a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || mine(b) - mine(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path),
       );
-      for (const c of plan.ordered) if (othersIdle(c, scope, runnerId)) plan.othersBytes += c.bytes ?? 0;
+      for (const c of plan.ordered) if (othersIdle(c, scope, runnerId, present)) plan.othersBytes += c.bytes ?? 0;
       return plan;
     },
     guardRuns,

@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, lstatSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ARCHIVE_FORMAT, type ArchiveCandidate, type ArchiveKey, chooseArchive, chooseByIdentity, keyDifferences } from '../model/archive-key.js';
 import { archiveDir } from '../model/layout.js';
 import { NOT_PROFILE, planArchive, type ProfileListing } from '../model/archive-content.js';
 import { writeAtomic } from '../os/fsutil.js';
+import { runCommand } from '../os/run.js';
+import { fileSha256 } from './crates.js';
 import { removeEscapingLinks } from '../os/copy.js';
 import { type Held, hold, release } from '../os/flock.js';
 import { chooseCompressor, type Compressor, nodeHasZstd, packTar, unpackTar } from './archive-stream.js';
@@ -227,7 +228,7 @@ export function findArchiveByIdentity(
  * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
  * for the build). Undefined when neither says.
  */
-export function rustcOf(buildDir: string | undefined, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
+export async function rustcOf(buildDir: string | undefined, cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (buildDir) {
     try {
       const info = JSON.parse(readFileSync(join(buildDir, '.rustc_info.json'), 'utf8')) as { outputs?: Record<string, { stdout?: string }> };
@@ -237,8 +238,9 @@ export function rustcOf(buildDir: string | undefined, cwd: string, env: NodeJS.P
       // no record (an empty target) or not cargo's: ask rustc
     }
   }
-  const r = spawnSync('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-  return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+  // Not synchronous: on a first run rustup may install the toolchain inside this call.
+  const r = await runCommand('rustc', ['-vV'], 30_000, { cwd, env });
+  return r.code === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
 }
 
 const compressorHere = (wanted?: Compressor): Compressor | undefined =>
@@ -368,7 +370,7 @@ async function restoreHeld(
       read = await unpackTar(data, tmp, compressor, o.timeoutMs);
     } catch (e) {
       // zstd's own frame checksum often trips before ours: say which it was, altered or not.
-      const sum = await sha256Of(data).catch(() => '');
+      const sum = await fileSha256(data).catch(() => '');
       return not(sum === meta.sha256 ? 'failed' : 'altered', `${(e as Error).message}: refused, nothing restored`);
     }
     if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
@@ -398,12 +400,6 @@ async function restoreHeld(
   }
 }
 
-async function sha256Of(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** Pure: true for the temp directory a restore leaves behind when it is killed (for the guard). */
 export const isRestoreLeftover = (name: string): boolean => name.startsWith(RESTORE_PREFIX);
 
@@ -412,6 +408,11 @@ export const isRestoreLeftover = (name: string): boolean => name.startsWith(REST
  * VERSION_ID) and libc (glibc's version from Node's report; `musl or other` without one).
  */
 export function hostFacts(): { arch: string; os: string; libc: string } {
+  return (facts ??= readHostFacts());
+}
+/** Read once per process: Node's report (for glibc's version) is slow to build on some hosts. */
+let facts: { arch: string; os: string; libc: string } | undefined;
+function readHostFacts(): { arch: string; os: string; libc: string } {
   let os = 'unknown';
   try {
     const rel = readFileSync('/etc/os-release', 'utf8');

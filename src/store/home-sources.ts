@@ -9,7 +9,7 @@ import { type Diff, compareTree, extractTree, repairTree, sealTree, unsealTree }
 import { type LockedCrate, indexChecksums, indexPath } from './lockfile.js';
 import { CrateFormatError, expectedTree, readCrate } from './tar.js';
 import { type GitEntry, GitObjectError, checkoutTree, commitTree } from './git-tree.js';
-import { listDir, listDirents, readBytesIfPresent, readTextIfPresent } from '../os/absent.js';
+import { isDirAt, listDir, listDirents, lstatIfPresent, readBytesIfPresent, readTextIfPresent } from '../os/absent.js';
 
 /*
  * The sources of a CARGO_HOME that several trust domains read (job/cargo-home.ts): every
@@ -190,16 +190,8 @@ export interface SourcesReport {
   ms: number;
 }
 
-const isDir = (p: string) =>
-  fs.lstat(p).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-const isFile = (p: string) =>
-  fs.lstat(p).then(
-    (s) => s.isFile(),
-    () => false,
-  );
+const isDir = isDirAt;
+const isFile = async (p: string) => (await lstatIfPresent(p))?.isFile() ?? false;
 const listDirs = async (p: string) => (await listDirents(p)).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
 
 /** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
