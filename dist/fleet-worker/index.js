@@ -1990,9 +1990,8 @@ async function rustcOf(buildDir, cwd, env) {
             // no record (an empty target) or not cargo's: ask rustc
         }
     }
-    // Not synchronous: on a first run rustup may install the toolchain inside this call.
-    const r = await runCommand('rustc', ['-vV'], 30_000, { cwd, env });
-    return r.code === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+    const r = spawnSync('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
 }
 const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
 /** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */

@@ -6348,9 +6348,8 @@ async function rustcOf(buildDir, cwd, env) {
             // no record (an empty target) or not cargo's: ask rustc
         }
     }
-    // Not synchronous: on a first run rustup may install the toolchain inside this call.
-    const r = await runCommand('rustc', ['-vV'], 30_000, { cwd, env });
-    return r.code === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
 }
 const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
 /** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -6,7 +7,6 @@ import { ARCHIVE_FORMAT, type ArchiveCandidate, type ArchiveKey, chooseArchive, 
 import { archiveDir } from '../model/layout.js';
 import { NOT_PROFILE, planArchive, type ProfileListing } from '../model/archive-content.js';
 import { writeAtomic } from '../os/fsutil.js';
-import { runCommand } from '../os/run.js';
 import { fileSha256 } from './crates.js';
 import { removeEscapingLinks } from '../os/copy.js';
 import { type Held, hold, release } from '../os/flock.js';
@@ -238,9 +238,8 @@ export async function rustcOf(buildDir: string | undefined, cwd: string, env: No
       // no record (an empty target) or not cargo's: ask rustc
     }
   }
-  // Not synchronous: on a first run rustup may install the toolchain inside this call.
-  const r = await runCommand('rustc', ['-vV'], 30_000, { cwd, env });
-  return r.code === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+  const r = spawnSync('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
 }
 
 const compressorHere = (wanted?: Compressor): Compressor | undefined =>
