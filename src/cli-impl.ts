@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
 import { consoleLog } from './os/log.js';
+import { onStray } from './os/proc.js';
 import { RootMissingError, prepareRoot } from './pool/root.js';
-import { type Settings, type Source, InputError, beyondDisk, fromVariables, firstOf, parseEnvFile, readSettings, subjectOf } from './model/settings.js';
+import { type Settings, type Source, InputError, beyondDisk, fromVariables, firstOf, readSettings, subjectOf } from './model/settings.js';
 import { type CommandLine, UsageError, commandUsage, forgetTarget, fromFlags, parseCommandLine, usage } from './model/options.js';
 import { formatStatus, rootStatus } from './job/status.js';
 import { parseDuration, unitHint } from './model/units.js';
-import { asSentence, envFileProblems, environmentProblems, notText } from './model/variables.js';
+import { asSentence, environmentProblems, readEnvFile } from './model/variables.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { VERSION, describeVersion, isRelease } from './model/version.js';
 import { buildCommit } from './os/build-commit.js';
@@ -58,11 +59,11 @@ async function settingsOf(cl: CommandLine, over: Record<string, string> = {}): P
     const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`, cl.command);
     });
-    const why = notText(bytes);
-    if (why) throw new InputError({ kind: 'flag', name: flag.spelled }, file, "a runner's .env file: lines of NAME=value", `not a text file (${why}).`);
-    const text = new TextDecoder().decode(bytes);
-    for (const w of envFileProblems(text, file)) err(`warning: ${asSentence(w)}\n`);
-    fileVars = fromVariables(parseEnvFile(text), file);
+    const read = readEnvFile(bytes, file);
+    if ('notText' in read)
+      throw new InputError({ kind: 'flag', name: flag.spelled }, file, "a runner's .env file: lines of NAME=value", `not a text file (${read.notText}).`);
+    for (const w of read.problems) err(`warning: ${asSentence(w)}\n`);
+    fileVars = fromVariables(read.vars, file);
   }
   for (const w of environmentProblems(process.env, 'in the environment')) err(`warning: ${asSentence(w)}\n`);
   const src = firstOf(fromFlags(cl), ...(fileVars ? [fileVars] : []), fromVariables(process.env));
@@ -158,7 +159,7 @@ export function runCli(argv: string[]): Promise<number> {
   tolerateClosedPipes();
   // What escapes every await (an error event nobody listens to) is said like the rest, then ends the command.
   const stray = (e: unknown) => process.exit(report(e, argv));
-  if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
+  onStray(stray);
   return reportReadsTo(consoleLog(), () => command(argv));
 }
 

@@ -1,7 +1,7 @@
 import * as core from './os/runner-io.js';
-import { promises as fs } from 'node:fs';
 import { finishJob } from './job/end.js';
 import { type Log, actionLog } from './os/log.js';
+import { onStray } from './os/proc.js';
 import { STATE_VAR } from './job/hook-state.js';
 import { hookJobToEnd, hookMetrics, recordUnisolated, startHookJob } from './job/hooks.js';
 import { completedLine, startedLine } from './job/summary.js';
@@ -60,7 +60,7 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     const line = completedLine(job, ended);
     log.info(line);
     const kept = ended.container?.kept;
-    if (env.GITHUB_STEP_SUMMARY) await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`).catch(() => undefined);
+    await core.appendSummary(`${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`, env).catch(() => undefined);
     await hookMetrics(env, job.root, log);
     return 0;
   } catch (e) {
@@ -77,7 +77,7 @@ export async function runHook(which: string | undefined): Promise<number> {
     actionLog.warning(`cargo-isolate job-${which} hook: ${explained(e, actionLog).message}`);
     process.exit(0);
   };
-  if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
+  onStray(stray);
   // A read that fails other than by absence, anywhere in either hook, is a warning in the job log.
   if (which === 'started') return reportReadsTo(actionLog, () => hookStarted(process.env));
   if (which === 'completed') return reportReadsTo(actionLog, () => hookCompleted(process.env));

@@ -2,6 +2,7 @@ import * as core from './os/runner-io.js';
 import type { StartedJob } from './job/types.js';
 import { mainJob } from './job/start.js';
 import { actionLog } from './os/log.js';
+import { onStray } from './os/proc.js';
 import { notOnLinux } from './model/platform.js';
 import { readSettings } from './model/settings.js';
 import { saveGuard, saveHookJoined, saveJob, saveLease } from './job/state.js';
@@ -40,8 +41,7 @@ export async function run(): Promise<void> {
   const startUp = performance.now(); // since the process started: Node's own start and this bundle's loading
   const elsewhere = notOnLinux(process.platform, 'main');
   if (elsewhere) return core.notice(elsewhere);
-  // What escapes every await is said the same way, then ends the step as its kind says.
-  if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
+  onStray(stray);
   try {
     let t = performance.now();
     const times: [string, number][] = [['start-up', startUp]];

@@ -1,6 +1,7 @@
 import * as core from './os/runner-io.js';
 import { finishJob } from './job/end.js';
 import { actionLog } from './os/log.js';
+import { onStray } from './os/proc.js';
 import { notOnLinux } from './model/platform.js';
 import { loadGuard, loadHookJoined, loadJob, loadLease } from './job/state.js';
 import { explain } from './model/failure.js';
@@ -16,7 +17,7 @@ export async function run(): Promise<void> {
   const startUp = performance.now(); // since the process started: Node's own start and this bundle's loading
   const elsewhere = notOnLinux(process.platform, 'post');
   if (elsewhere) return core.notice(elsewhere);
-  if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
+  onStray(stray);
   try {
     if (loadHookJoined()) {
       core.info("The main step joined the runner's job-started hook: its job-completed hook releases the lease and publishes crates.");

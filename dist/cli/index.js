@@ -120,8 +120,8 @@ async function group(name, fn) {
     }
 }
 /** Appends to the job summary (Markdown with HTML); nothing without GITHUB_STEP_SUMMARY. */
-async function runner_io_appendSummary(text) {
-    const file = process.env.GITHUB_STEP_SUMMARY;
+async function runner_io_appendSummary(text, env = process.env) {
+    const file = env.GITHUB_STEP_SUMMARY;
     if (file)
         await fs.appendFile(file, text, 'utf8');
 }
@@ -149,6 +149,76 @@ function consoleLog(verbose = false, quiet = false, report = process.stderr) {
             return fn();
         },
     };
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/*
+ * What /proc and the process itself say: this process's uid, a process's stat line and its
+ * ancestors (whose Runner.Worker a hook's lease watches), whether a process has exited (and a
+ * wait for it), and the PATH search a shell would do.
+ */
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: rest[0], ppid: Number(rest[1]), start: rest[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether the process `pid` that started at `start` has exited: gone, a zombie, or the pid reused. */
+function exited(pid, start) {
+    const now = procStat(pid);
+    return !now || now.state === 'Z' || now.start !== start;
+}
+/** Waits (polling /proc) until the process `pid` that started at `start` has exited; false if it still runs after `ms`. */
+async function waitExited(pid, start, ms) {
+    const end = Date.now() + ms;
+    while (!exited(pid, start)) {
+        if (Date.now() >= end)
+            return false;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
+}
+/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
+function ancestors(from) {
+    const out = [];
+    for (let pid = from; pid > 1 && out.length < 32;) {
+        const stat = procStat(pid);
+        if (!stat)
+            break;
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
+    }
+    return out;
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
+}
+/**
+ * Sends what escapes every await (an error event nobody listens to, a rejected promise nobody
+ * awaits) to `handler`, which says it like every other failure of the entry point and ends it,
+ * instead of Node's stack trace. Once per process: an entry point run twice in one process (the
+ * tests) keeps the first handler.
+ */
+function onStray(handler) {
+    if (process.listenerCount('uncaughtException') === 0)
+        process.on('uncaughtException', handler).on('unhandledRejection', handler);
 }
 
 ;// CONCATENATED MODULE: ./src/model/key.ts
@@ -1060,22 +1130,22 @@ function readSettings(from, env = process.env) {
         return names;
     };
     const diskThreshold = level('disk-threshold'); // it has a default
+    // 85% used and 20GiB free can only be compared on a disk of known size, and which level the
+    // guard acts at would then depend on the disk: every level of one kind, the threshold's.
+    const sameKind = (name, l, example, orNone) => {
+        if (!l || l.kind === diskThreshold.kind)
+            return;
+        const t = refOf(src.origin('disk-threshold'));
+        throw refuse(name, read(name), `${KIND_TEXT[diskThreshold.kind]} as ${t} is (e.g. ${example[diskThreshold.kind]})${orNone}`, `${t} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
+            `and ${name === 'disk-target' ? 'a target' : 'a hard level'} of another kind cannot be compared with it.`);
+    };
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-    if (diskTarget.kind !== diskThreshold.kind) {
-        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
-        // guard stops at would then depend on the disk: one kind for both, or no target at all.
-        const t = read('disk-threshold');
-        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
-            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
-    }
+    sameKind('disk-target', diskTarget, { percent: '80%', free: '25GiB' }, ', or none: it then stops at the threshold');
     if (!targetIsBelow(diskThreshold, diskTarget)) {
         throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
     const diskHardThreshold = level('disk-hard-threshold');
-    if (diskHardThreshold && diskHardThreshold.kind !== diskThreshold.kind) {
-        throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is (e.g. ${diskThreshold.kind === 'percent' ? '95%' : '5GiB'})`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
-            'and a hard level of another kind cannot be compared with it.');
-    }
+    sameKind('disk-hard-threshold', diskHardThreshold, { percent: '95%', free: '5GiB' }, '');
     if (diskHardThreshold && !targetIsBelow(diskHardThreshold, diskThreshold)) {
         throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `a level at or above ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
@@ -1438,66 +1508,6 @@ function chownTree(paths, to, recursive, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS,
         : r.code === 0
             ? { ok: true }
             : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
-}
-
-;// CONCATENATED MODULE: ./src/os/proc.ts
-
-
-/*
- * What /proc and the process itself say: this process's uid, a process's stat line and its
- * ancestors (whose Runner.Worker a hook's lease watches), whether a process has exited (and a
- * wait for it), and the PATH search a shell would do.
- */
-/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
-const myUid = () => process.geteuid?.() ?? 0;
-/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
-function procStat(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: rest[0], ppid: Number(rest[1]), start: rest[19] };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Whether the process `pid` that started at `start` has exited: gone, a zombie, or the pid reused. */
-function exited(pid, start) {
-    const now = procStat(pid);
-    return !now || now.state === 'Z' || now.start !== start;
-}
-/** Waits (polling /proc) until the process `pid` that started at `start` has exited; false if it still runs after `ms`. */
-async function waitExited(pid, start, ms) {
-    const end = Date.now() + ms;
-    while (!exited(pid, start)) {
-        if (Date.now() >= end)
-            return false;
-        await new Promise((r) => setTimeout(r, 50));
-    }
-    return true;
-}
-/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
-function ancestors(from) {
-    const out = [];
-    for (let pid = from; pid > 1 && out.length < 32;) {
-        const stat = procStat(pid);
-        if (!stat)
-            break;
-        out.push({ pid, comm: stat.comm });
-        pid = stat.ppid;
-    }
-    return out;
-}
-/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/pool/root.ts
@@ -5902,6 +5912,18 @@ function envFileProblems(text, file) {
         }
         return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
     });
+}
+/**
+ * Pure: a runner's .env file as read from `file`: refused when it is not text (why), else its
+ * variables as the runner reads them and the problems of its lines (envFileProblems), for the
+ * CLI's --env-file and the job-started hook's check of the runner's own file alike.
+ */
+function readEnvFile(bytes, file) {
+    const why = notText(bytes);
+    if (why)
+        return { notText: why };
+    const text = new TextDecoder().decode(bytes);
+    return { vars: parseEnvFile(text), problems: envFileProblems(text, file) };
 }
 /** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
 const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
@@ -11775,6 +11797,7 @@ function gcText(r, handedBack) {
 
 
 
+
 /*
  * `cargo-isolate`, the command line (dist/cli, bin/cargo-isolate): it parses the command line,
  * reads the settings as the hooks read them, dispatches to the command's sequence in job/, and
@@ -11814,13 +11837,12 @@ async function settingsOf(cl, over = {}) {
         const bytes = await external_node_fs_.promises.readFile(file).catch((e) => {
             throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`, cl.command);
         });
-        const why = notText(bytes);
-        if (why)
-            throw new InputError({ kind: 'flag', name: flag.spelled }, file, "a runner's .env file: lines of NAME=value", `not a text file (${why}).`);
-        const text = new TextDecoder().decode(bytes);
-        for (const w of envFileProblems(text, file))
+        const read = readEnvFile(bytes, file);
+        if ('notText' in read)
+            throw new InputError({ kind: 'flag', name: flag.spelled }, file, "a runner's .env file: lines of NAME=value", `not a text file (${read.notText}).`);
+        for (const w of read.problems)
             err(`warning: ${asSentence(w)}\n`);
-        fileVars = fromVariables(parseEnvFile(text), file);
+        fileVars = fromVariables(read.vars, file);
     }
     for (const w of environmentProblems(process.env, 'in the environment'))
         err(`warning: ${asSentence(w)}\n`);
@@ -11919,8 +11941,7 @@ function runCli(argv) {
     tolerateClosedPipes();
     // What escapes every await (an error event nobody listens to) is said like the rest, then ends the command.
     const stray = (e) => process.exit(report(e, argv));
-    if (process.listenerCount('uncaughtException') === 0)
-        process.on('uncaughtException', stray).on('unhandledRejection', stray);
+    onStray(stray);
     return reportReadsTo(consoleLog(), () => cli_impl_command(argv));
 }
 /** A failure of a command: one line on stderr (the stack too with --verbose); its exit code. */

@@ -121,10 +121,10 @@ async function group(name, fn) {
     }
 }
 /** Appends to the job summary (Markdown with HTML); nothing without GITHUB_STEP_SUMMARY. */
-async function runner_io_appendSummary(text) {
-    const file = process.env.GITHUB_STEP_SUMMARY;
+async function runner_io_appendSummary(text, env = process.env) {
+    const file = env.GITHUB_STEP_SUMMARY;
     if (file)
-        await fs.appendFile(file, text, 'utf8');
+        await external_node_fs_.promises.appendFile(file, text, 'utf8');
 }
 
 ;// CONCATENATED MODULE: ./src/model/key.ts
@@ -1036,22 +1036,22 @@ function readSettings(from, env = process.env) {
         return names;
     };
     const diskThreshold = level('disk-threshold'); // it has a default
+    // 85% used and 20GiB free can only be compared on a disk of known size, and which level the
+    // guard acts at would then depend on the disk: every level of one kind, the threshold's.
+    const sameKind = (name, l, example, orNone) => {
+        if (!l || l.kind === diskThreshold.kind)
+            return;
+        const t = refOf(src.origin('disk-threshold'));
+        throw refuse(name, read(name), `${KIND_TEXT[diskThreshold.kind]} as ${t} is (e.g. ${example[diskThreshold.kind]})${orNone}`, `${t} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
+            `and ${name === 'disk-target' ? 'a target' : 'a hard level'} of another kind cannot be compared with it.`);
+    };
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-    if (diskTarget.kind !== diskThreshold.kind) {
-        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
-        // guard stops at would then depend on the disk: one kind for both, or no target at all.
-        const t = read('disk-threshold');
-        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
-            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
-    }
+    sameKind('disk-target', diskTarget, { percent: '80%', free: '25GiB' }, ', or none: it then stops at the threshold');
     if (!targetIsBelow(diskThreshold, diskTarget)) {
         throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
     const diskHardThreshold = level('disk-hard-threshold');
-    if (diskHardThreshold && diskHardThreshold.kind !== diskThreshold.kind) {
-        throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is (e.g. ${diskThreshold.kind === 'percent' ? '95%' : '5GiB'})`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
-            'and a hard level of another kind cannot be compared with it.');
-    }
+    sameKind('disk-hard-threshold', diskHardThreshold, { percent: '95%', free: '5GiB' }, '');
     if (diskHardThreshold && !targetIsBelow(diskHardThreshold, diskThreshold)) {
         throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `a level at or above ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
@@ -1406,6 +1406,16 @@ async function findOnPath(command, path) {
             return p;
     }
     return undefined;
+}
+/**
+ * Sends what escapes every await (an error event nobody listens to, a rejected promise nobody
+ * awaits) to `handler`, which says it like every other failure of the entry point and ends it,
+ * instead of Node's stack trace. Once per process: an entry point run twice in one process (the
+ * tests) keeps the first handler.
+ */
+function onStray(handler) {
+    if (process.listenerCount('uncaughtException') === 0)
+        process.on('uncaughtException', handler).on('unhandledRejection', handler);
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
@@ -10088,6 +10098,18 @@ function envFileProblems(text, file) {
         return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
     });
 }
+/**
+ * Pure: a runner's .env file as read from `file`: refused when it is not text (why), else its
+ * variables as the runner reads them and the problems of its lines (envFileProblems), for the
+ * CLI's --env-file and the job-started hook's check of the runner's own file alike.
+ */
+function readEnvFile(bytes, file) {
+    const why = notText(bytes);
+    if (why)
+        return { notText: why };
+    const text = new TextDecoder().decode(bytes);
+    return { vars: parseEnvFile(text), problems: envFileProblems(text, file) };
+}
 /** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
 const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
 
@@ -11155,16 +11177,15 @@ async function checkVariables(env, envFile, log) {
     const fromFile = new Set();
     const bytes = envFile ? await readBytesIfPresent(envFile) : undefined; // none: nothing to check (unreadable: said once)
     if (envFile && bytes) {
-        const why = notText(bytes);
-        if (why)
+        const read = readEnvFile(bytes, envFile);
+        if ('notText' in read)
             throw new InputError({
-                message: `The runner's .env file ${envFile} is not a text file (${why}): ` +
+                message: `The runner's .env file ${envFile} is not a text file (${read.notText}): ` +
                     'the runner took its variables from whatever lines it found. Fix the file, then restart the runner',
             });
-        const text = new TextDecoder().decode(bytes);
-        for (const w of envFileProblems(text, envFile))
+        for (const w of read.problems)
             log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
-        for (const k of Object.keys(parseEnvFile(text)))
+        for (const k of Object.keys(read.vars))
             fromFile.add(k);
     }
     for (const w of environmentProblems(env, "in the runner's environment", fromFile))
@@ -11563,8 +11584,7 @@ async function hookCompleted(env, log = actionLog) {
         const line = completedLine(job, ended);
         log.info(line);
         const kept = ended.container?.kept;
-        if (env.GITHUB_STEP_SUMMARY)
-            await external_node_fs_.promises.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`).catch(() => undefined);
+        await runner_io_appendSummary(`${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`, env).catch(() => undefined);
         await hookMetrics(env, job.root, log);
         return 0;
     }
@@ -11581,8 +11601,7 @@ async function runHook(which) {
         actionLog.warning(`cargo-isolate job-${which} hook: ${explained(e, actionLog).message}`);
         process.exit(0);
     };
-    if (process.listenerCount('uncaughtException') === 0)
-        process.on('uncaughtException', stray).on('unhandledRejection', stray);
+    onStray(stray);
     // A read that fails other than by absence, anywhere in either hook, is a warning in the job log.
     if (which === 'started')
         return reportReadsTo(actionLog, () => hookStarted(process.env));

@@ -119,8 +119,8 @@ async function group(name, fn) {
     }
 }
 /** Appends to the job summary (Markdown with HTML); nothing without GITHUB_STEP_SUMMARY. */
-async function appendSummary(text) {
-    const file = process.env.GITHUB_STEP_SUMMARY;
+async function appendSummary(text, env = process.env) {
+    const file = env.GITHUB_STEP_SUMMARY;
     if (file)
         await external_node_fs_.promises.appendFile(file, text, 'utf8');
 }
@@ -1000,22 +1000,22 @@ function readSettings(from, env = process.env) {
         return names;
     };
     const diskThreshold = level('disk-threshold'); // it has a default
+    // 85% used and 20GiB free can only be compared on a disk of known size, and which level the
+    // guard acts at would then depend on the disk: every level of one kind, the threshold's.
+    const sameKind = (name, l, example, orNone) => {
+        if (!l || l.kind === diskThreshold.kind)
+            return;
+        const t = refOf(src.origin('disk-threshold'));
+        throw refuse(name, read(name), `${KIND_TEXT[diskThreshold.kind]} as ${t} is (e.g. ${example[diskThreshold.kind]})${orNone}`, `${t} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
+            `and ${name === 'disk-target' ? 'a target' : 'a hard level'} of another kind cannot be compared with it.`);
+    };
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-    if (diskTarget.kind !== diskThreshold.kind) {
-        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
-        // guard stops at would then depend on the disk: one kind for both, or no target at all.
-        const t = read('disk-threshold');
-        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
-            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
-    }
+    sameKind('disk-target', diskTarget, { percent: '80%', free: '25GiB' }, ', or none: it then stops at the threshold');
     if (!targetIsBelow(diskThreshold, diskTarget)) {
         throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
     const diskHardThreshold = level('disk-hard-threshold');
-    if (diskHardThreshold && diskHardThreshold.kind !== diskThreshold.kind) {
-        throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is (e.g. ${diskThreshold.kind === 'percent' ? '95%' : '5GiB'})`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
-            'and a hard level of another kind cannot be compared with it.');
-    }
+    sameKind('disk-hard-threshold', diskHardThreshold, { percent: '95%', free: '5GiB' }, '');
     if (diskHardThreshold && !targetIsBelow(diskHardThreshold, diskThreshold)) {
         throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `a level at or above ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
@@ -1370,6 +1370,16 @@ async function findOnPath(command, path) {
             return p;
     }
     return undefined;
+}
+/**
+ * Sends what escapes every await (an error event nobody listens to, a rejected promise nobody
+ * awaits) to `handler`, which says it like every other failure of the entry point and ends it,
+ * instead of Node's stack trace. Once per process: an entry point run twice in one process (the
+ * tests) keeps the first handler.
+ */
+function onStray(handler) {
+    if (process.listenerCount('uncaughtException') === 0)
+        process.on('uncaughtException', handler).on('unhandledRejection', handler);
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
@@ -10200,6 +10210,7 @@ async function writeSummary(job, ended, guard) {
 
 
 
+
 /*
  * The action's post step: what dist/post runs, and what `@github/local-action` calls. It reads
  * what the main step saved (state.ts), ends the job (finishJob) and writes the job summary. Never
@@ -10210,8 +10221,7 @@ async function post_impl_run() {
     const elsewhere = notOnLinux(process.platform, 'post');
     if (elsewhere)
         return notice(elsewhere);
-    if (process.listenerCount('uncaughtException') === 0)
-        process.on('uncaughtException', stray).on('unhandledRejection', stray);
+    onStray(stray);
     try {
         if (loadHookJoined()) {
             info("The main step joined the runner's job-started hook: its job-completed hook releases the lease and publishes crates.");

@@ -3,9 +3,9 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { isHolder } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { ancestors, myUid } from '../os/proc.js';
-import { DEFAULTS, type Settings, InputError, defaultRoot, fromVariables, parseEnvFile, readSettings } from '../model/settings.js';
+import { DEFAULTS, type Settings, InputError, defaultRoot, fromVariables, readSettings } from '../model/settings.js';
 import { parseLevel } from '../model/units.js';
-import { asSentence, envFileProblems, environmentProblems, notText } from '../model/variables.js';
+import { asSentence, environmentProblems, readEnvFile } from '../model/variables.js';
 import { RootError, isMadeRoot } from '../pool/root.js';
 import { readBytesIfPresent } from '../os/absent.js';
 import { recordEvent } from '../pool/events.js';
@@ -73,16 +73,15 @@ async function checkVariables(env: Record<string, string | undefined>, envFile: 
   const fromFile = new Set<string>();
   const bytes = envFile ? await readBytesIfPresent(envFile) : undefined; // none: nothing to check (unreadable: said once)
   if (envFile && bytes) {
-    const why = notText(bytes);
-    if (why)
+    const read = readEnvFile(bytes, envFile);
+    if ('notText' in read)
       throw new InputError({
         message:
-          `The runner's .env file ${envFile} is not a text file (${why}): ` +
+          `The runner's .env file ${envFile} is not a text file (${read.notText}): ` +
           'the runner took its variables from whatever lines it found. Fix the file, then restart the runner',
       });
-    const text = new TextDecoder().decode(bytes);
-    for (const w of envFileProblems(text, envFile)) log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
-    for (const k of Object.keys(parseEnvFile(text))) fromFile.add(k);
+    for (const w of read.problems) log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+    for (const k of Object.keys(read.vars)) fromFile.add(k);
   }
   for (const w of environmentProblems(env, "in the runner's environment", fromFile)) log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
 }

@@ -333,32 +333,26 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   };
 
   const diskThreshold = level('disk-threshold')!; // it has a default
-  const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-  if (diskTarget.kind !== diskThreshold.kind) {
-    // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
-    // guard stops at would then depend on the disk: one kind for both, or no target at all.
-    const t = read('disk-threshold');
+  // 85% used and 20GiB free can only be compared on a disk of known size, and which level the
+  // guard acts at would then depend on the disk: every level of one kind, the threshold's.
+  const sameKind = (name: 'disk-target' | 'disk-hard-threshold', l: Level | undefined, example: Record<Level['kind'], string>, orNone: string) => {
+    if (!l || l.kind === diskThreshold.kind) return;
+    const t = refOf(src.origin('disk-threshold'));
     throw refuse(
-      'disk-target',
-      read('disk-target'),
-      `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
-        `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`,
-      `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`,
+      name,
+      read(name),
+      `${KIND_TEXT[diskThreshold.kind]} as ${t} is (e.g. ${example[diskThreshold.kind]})${orNone}`,
+      `${t} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
+        `and ${name === 'disk-target' ? 'a target' : 'a hard level'} of another kind cannot be compared with it.`,
     );
-  }
+  };
+  const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+  sameKind('disk-target', diskTarget, { percent: '80%', free: '25GiB' }, ', or none: it then stops at the threshold');
   if (!targetIsBelow(diskThreshold, diskTarget)) {
     throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
   }
   const diskHardThreshold = level('disk-hard-threshold');
-  if (diskHardThreshold && diskHardThreshold.kind !== diskThreshold.kind) {
-    throw refuse(
-      'disk-hard-threshold',
-      read('disk-hard-threshold'),
-      `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is (e.g. ${diskThreshold.kind === 'percent' ? '95%' : '5GiB'})`,
-      `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
-        'and a hard level of another kind cannot be compared with it.',
-    );
-  }
+  sameKind('disk-hard-threshold', diskHardThreshold, { percent: '95%', free: '5GiB' }, '');
   if (diskHardThreshold && !targetIsBelow(diskHardThreshold, diskThreshold)) {
     throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `a level at or above ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
   }

@@ -1,4 +1,4 @@
-import { RUNNER_INPUTS, envLines, variableOf } from './settings.js';
+import { RUNNER_INPUTS, envLines, parseEnvFile, variableOf } from './settings.js';
 import { notNameValue, notOurVariable, oneNameToTheRunner } from './messages.js';
 import { nearest } from './spelling.js';
 
@@ -99,6 +99,18 @@ export function envFileProblems(text: string, file: string): string[] {
     }
     return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
   });
+}
+
+/**
+ * Pure: a runner's .env file as read from `file`: refused when it is not text (why), else its
+ * variables as the runner reads them and the problems of its lines (envFileProblems), for the
+ * CLI's --env-file and the job-started hook's check of the runner's own file alike.
+ */
+export function readEnvFile(bytes: Uint8Array, file: string): { notText: string } | { vars: Record<string, string>; problems: string[] } {
+  const why = notText(bytes);
+  if (why) return { notText: why };
+  const text = new TextDecoder().decode(bytes);
+  return { vars: parseEnvFile(text), problems: envFileProblems(text, file) };
 }
 
 /** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */

@@ -74,3 +74,13 @@ export async function findOnPath(command: string, path: string | undefined): Pro
   }
   return undefined;
 }
+
+/**
+ * Sends what escapes every await (an error event nobody listens to, a rejected promise nobody
+ * awaits) to `handler`, which says it like every other failure of the entry point and ends it,
+ * instead of Node's stack trace. Once per process: an entry point run twice in one process (the
+ * tests) keeps the first handler.
+ */
+export function onStray(handler: (e: unknown) => void): void {
+  if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', handler).on('unhandledRejection', handler);
+}

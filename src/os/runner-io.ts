@@ -106,7 +106,7 @@ export async function group<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Appends to the job summary (Markdown with HTML); nothing without GITHUB_STEP_SUMMARY. */
-export async function appendSummary(text: string): Promise<void> {
-  const file = process.env.GITHUB_STEP_SUMMARY;
+export async function appendSummary(text: string, env: Record<string, string | undefined> = process.env): Promise<void> {
+  const file = env.GITHUB_STEP_SUMMARY;
   if (file) await fs.appendFile(file, text, 'utf8');
 }
