@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DATA, META, type ArchiveMeta, readArchiveMeta } from './archive.js';
-import { hashing } from './archive-stream.js';
+import { digestFile, digestMismatch, hashing } from './archive-stream.js';
 
 /*
  * A dependency archive moved whole from one place to another: from the host tier to a fleet
@@ -40,28 +39,6 @@ export interface CopyOptions {
   fileMode?: number;
   /** archive.json as the copy keeps it (the fleet's: model/archive-store.ts `partsForFleet`); else verbatim. */
   meta?: (m: ArchiveMeta) => ArchiveMeta;
-}
-
-/** The checksum and size of the data of the archive `dir`, read once. */
-export async function readDigest(dir: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = hashing();
-  await pipeline(createReadStream(join(dir, DATA)), hash.t, new Writable({ write: (_c, _e, cb) => cb() }));
-  return hash.result();
-}
-
-/** Pure: how the data read differs from what archive.json names, or undefined when it matches. */
-export function digestMismatch(
-  meta: ArchiveMeta,
-  read: { sha256: string; bytes: number },
-  where: string,
-): { reason: 'truncated' | 'altered'; detail: string } | undefined {
-  if (read.bytes !== meta.bytes) return { reason: 'truncated', detail: `${join(where, DATA)} has ${read.bytes} bytes, ${meta.bytes} were saved` };
-  if (read.sha256 !== meta.sha256)
-    return {
-      reason: 'altered',
-      detail: `${join(where, DATA)} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…)`,
-    };
-  return undefined;
 }
 
 /** mkdir -p with an exact mode for each directory it creates; says which it created. */
@@ -125,13 +102,13 @@ export async function copyArchive(from: string, to: string, o: CopyOptions): Pro
     let read: { sha256: string; bytes: number };
     if (o.how === 'link') {
       await fs.link(join(from, DATA), join(tmp, DATA));
-      read = await readDigest(tmp);
+      read = await digestFile(join(tmp, DATA));
     } else {
       const hash = hashing();
       await pipeline(createReadStream(join(from, DATA)), hash.t, createWriteStream(join(tmp, DATA), { mode: o.fileMode ?? 0o644 }));
       read = hash.result();
     }
-    const bad = digestMismatch(meta, read, from);
+    const bad = digestMismatch(meta, read, join(from, DATA));
     if (bad) {
       await fs.rm(tmp, { recursive: true, force: true });
       await unmake(made);

@@ -7,10 +7,9 @@ import { ARCHIVE_FORMAT, type ArchiveCandidate, type ArchiveKey, chooseArchive, 
 import { archiveDir } from '../model/layout.js';
 import { NOT_PROFILE, planArchive, type ProfileListing } from '../model/archive-content.js';
 import { writeAtomic } from '../os/fsutil.js';
-import { fileSha256 } from './crates.js';
 import { removeEscapingLinks } from '../os/copy.js';
 import { type Held, hold, release } from '../os/flock.js';
-import { chooseCompressor, type Compressor, nodeHasZstd, packTar, unpackTar } from './archive-stream.js';
+import { chooseCompressor, type Compressor, digestMismatch, nodeHasZstd, packTar, unpackTar } from './archive-stream.js';
 
 /*
  * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
@@ -26,10 +25,10 @@ import { chooseCompressor, type Compressor, nodeHasZstd, packTar, unpackTar } fr
  * second job removes its temp directory: a reader sees no archive or one whole archive, never a
  * data file of one save with the checksum of another.
  *
- * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
- * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
- * tar succeeded and the checksum and size match archive.json are its top entries (the profile
- * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
+ * Restore: zstd and `tar --extract` unpack the data into a temp directory inside the build dir
+ * (`.cargo-isolate-restore-<random>`, same filesystem) while this process hashes the same open
+ * file beside them (archive-stream.ts unpackTar). Only when tar succeeded and the checksum and
+ * size match archive.json are its top entries (the profile dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
  * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
  * the nanosecond): cargo's fingerprints compare them.
  *
@@ -364,20 +363,11 @@ async function restoreHeld(
   try {
     await fs.mkdir(o.buildDir, { recursive: true });
     await fs.mkdir(tmp);
-    let read;
-    try {
-      read = await unpackTar(data, tmp, compressor, o.timeoutMs);
-    } catch (e) {
-      // zstd's own frame checksum often trips before ours: say which it was, altered or not.
-      const sum = await fileSha256(data).catch(() => '');
-      return not(sum === meta.sha256 ? 'failed' : 'altered', `${(e as Error).message}: refused, nothing restored`);
-    }
-    if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
-      return not(
-        'altered',
-        `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`,
-      );
-    }
+    const got = await unpackTar(data, tmp, compressor, o.timeoutMs, meta);
+    // The checksum first: an archive not as it was saved is refused as such, whatever tar made of it.
+    const bad = got.read && digestMismatch(meta, got.read, data);
+    if (bad) return not(bad.reason, `${bad.detail}: refused, nothing restored`);
+    if (got.failed || !got.read) return not('failed', `${got.failed ?? `reading ${data}: no checksum`}: nothing restored`);
     await removeEscapingLinks(tmp);
     const entries = namesIn(tmp).sort();
     const taken = entries.filter((e) => existsSync(join(o.buildDir, e)));
