@@ -113,11 +113,12 @@ export async function packTar(dir: string, files: string[], out: string, compres
   const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
   const tar = spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
   tar.stdin.end(files.map((f) => `${f}\0`).join(''));
-  const z = compressor === 'zstd' ? spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
+  // zstd reads tar's output in the kernel: only the compressed bytes (a fifth) pass through here, to be hashed.
+  const z = compressor === 'zstd' ? spawnFed('zstd', ['-3', '-T0', '-q', '-c'], tar.stdout, timeoutMs) : undefined;
   const hash = hashing();
   const write = createWriteStream(out, { mode: 0o644 });
   try {
-    if (z) await Promise.all([pipeline(tar.stdout, z.stdin), pipeline(z.stdout, hash.t, write)]);
+    if (z) await pipeline(z.stdout, hash.t, write);
     else await pipeline(tar.stdout, nodeCompressor(), hash.t, write);
   } catch (e) {
     // The first failure says why; the commands stopped after it say only that they were stopped.
