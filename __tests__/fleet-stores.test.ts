@@ -20,6 +20,11 @@ import { type KeyContext, restoreTier, saveTier } from '../src/job/tiers.js';
 import { currentIdentity } from '../src/model/identity.js';
 import type { Log } from '../src/os/log.js';
 import { callWorker } from '../src/store/fleet-worker.js';
+import { fetchFromDir, putToDir } from '../src/store/fleet-dir.js';
+import { removeHostArchive } from '../src/store/archive-host.js';
+import { runGuard } from '../src/pool/guard.js';
+import { consoleLog } from '../src/os/log.js';
+import { parseLevel } from '../src/model/units.js';
 import { unitsSince } from '../src/pool/warmth.js';
 
 /*
@@ -502,6 +507,88 @@ describe('what a job of this uid trusts in the shared directory', () => {
     }
     const parent = dirname(archiveDir(join(dir, `u${process.getuid!()}`), 'acme/w', 'ref-main', fallback, keys[0].exact));
     expect((await fs.readdir(parent)).sort()).toEqual([keys[1].exact, keys[2].exact].sort());
+  });
+});
+
+describe("a guard run during a fleet transfer leaves the host tier's side of it alone", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await sharedMount('shared-guarded');
+  });
+  const uid = () => process.getuid!();
+  /** A guard run that wants everything idle gone (1%: this disk is fuller than that); what it removed. */
+  const guardAll = async (r: string) =>
+    (
+      await runGuard({
+        root: r,
+        threshold: parseLevel('1%')!,
+        target: parseLevel('1%')!,
+        scope: 'host',
+        runnerId: 'x',
+        dryRun: false,
+        timeoutMs: MIN,
+        log: consoleLog(false, true),
+      })
+    ).removals
+      .filter((x) => x.outcome === 'removed')
+      .map((x) => x.path);
+  /** What a fetch two minutes long leaves as its temp directory's time (the guard takes an unlocked one after a minute). */
+  const aged = (p: string) => fs.utimes(p, new Date(Date.now() - 2 * MIN), new Date(Date.now() - 2 * MIN));
+
+  test('a fetch: its temp directory in the host tier is a copy in progress, not a leftover; the fetch lands whole', async () => {
+    const k = newKey();
+    const a = await newRoot('a');
+    expect((await putToDir({ store: dir, uid: uid(), repository: 'acme/w', domain: 'ref-main', key: k, from: await fakeArchive(a, 'ref-main', k) })).put).toBe(
+      true,
+    );
+    const b = await newRoot('b');
+    // Beside it, what a killed fetch left, as old: the guard of this run takes that one.
+    const into = archiveDir(b, 'acme/w', 'ref-main', k.fallback, k.exact);
+    const leftover = join(dirname(into), `.${k.exact}.0badf00d.tmp`);
+    await fs.mkdir(leftover, { recursive: true });
+    await fs.writeFile(join(leftover, DATA), 'half');
+    let during: { removed: string[]; probe: string; kept: boolean } | undefined;
+    const r = await fetchFromDir({
+      store: dir,
+      uid: uid(),
+      root: b,
+      repository: 'acme/w',
+      domains: ['ref-main'],
+      key: k,
+      whileHeld: async (tmp) => {
+        await aged(leftover);
+        await aged(tmp);
+        const removed = await guardAll(b);
+        const probe = await removeHostArchive(b, tmp, 'test: the remover itself, during a fetch', MIN);
+        during = { removed, probe: probe.outcome, kept: existsSync(join(tmp, DATA)) };
+      },
+    });
+    expect(during).toEqual({ removed: [leftover], probe: 'live', kept: true });
+    expect(r).toMatchObject({ fetched: true, dir: into, bytes: 200_000 });
+    expect(readArchiveMeta(into)?.exact).toBe(k.exact);
+    expect(await fs.readdir(dirname(into))).toEqual([k.exact]);
+  });
+
+  test('a put: the archive it reads in the host tier stays; once sent, the guard may take it', async () => {
+    const k = newKey();
+    const a = await newRoot('a');
+    const src = await fakeArchive(a, 'ref-main', k);
+    let during: { removed: string[]; kept: boolean } | undefined;
+    const r = await putToDir({
+      store: dir,
+      uid: uid(),
+      repository: 'acme/w',
+      domain: 'ref-main',
+      key: k,
+      from: src,
+      whileHeld: async () => {
+        const removed = await guardAll(a);
+        during = { removed, kept: existsSync(join(src, DATA)) };
+      },
+    });
+    expect(during).toEqual({ removed: [], kept: true });
+    expect(r).toMatchObject({ put: true, bytes: 200_000 });
+    expect(await guardAll(a)).toEqual([src]);
   });
 });
 

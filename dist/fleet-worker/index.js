@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 4162:
+/***/ 4477:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -516,7 +516,7 @@ const rootPaths = (root) => ({
     archives: join(root, 'archives'),
 });
 /** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
-const layout_storePaths = (root) => ({
+const storePaths = (root) => ({
     base: join(root, 'crates'),
     blobs: join(root, 'crates', 'sha256'),
     dirs: join(root, 'crates', 'dirs'),
@@ -716,9 +716,9 @@ const archive_content_NOT_PROFILE = new Set(['doc', 'package', 'tmp', 'increment
  * write (a temp file renamed into place), and the one link-else-copy.
  */
 /** True when something (even a dangling symlink) is at the path. */
-const fsutil_exists = (p) => fs.lstat(p).then(() => true, () => false);
+const exists = (p) => fs.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 /**
  * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
  * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
@@ -752,7 +752,7 @@ async function fsutil_writeAtomic(path, data, mode) {
  * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
  * link; then it says why. The one link-else-copy of the crate and git stores.
  */
-async function fsutil_linkOrCopy(from, to, mode) {
+async function linkOrCopy(from, to, mode) {
     if (mode === 'link') {
         try {
             await fs.link(from, to);
@@ -768,153 +768,6 @@ async function fsutil_linkOrCopy(from, to, mode) {
     }
     await fs.copyFile(from, to, constants.COPYFILE_FICLONE);
     return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/store/lockfile.ts
-
-
-
-/**
- * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
- * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
- * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
- */
-function lockPackages(text) {
-    return text
-        .split(/^\[\[package\]\]\s*$/m)
-        .slice(1)
-        .map((block) => {
-        const head = block.split(/^\[/m)[0];
-        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
-    });
-}
-/**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them).
- */
-function parseLock(text) {
-    const out = [];
-    for (const field of lockPackages(text)) {
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * Pure: a Cargo.lock's packages split in two: `local`, the names of those without a `source`
- * (the workspace's members and path dependencies, which cargo fingerprints by mtime), and
- * `external`, one `name version source checksum` line per other package (what a dependency
- * archive's key hashes).
- */
-function lockDependencies(text) {
-    const local = [];
-    const external = [];
-    for (const field of lockPackages(text)) {
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        if (!name)
-            continue;
-        if (source === undefined)
-            local.push(name);
-        else
-            external.push([name, version, source, checksum ?? ''].join(' '));
-    }
-    return { local, external };
-}
-/**
- * Pure: what a manifest's text says of where its workspace's root is, where that is plain:
- * `here` for a manifest with a `[workspace]` table (a workspace's root is where it is declared);
- * `alone` for one that names no workspace at all (then its directory is the root unless a
- * manifest above claims it); `ask` for a `workspace = ...` key (a package that names its root,
- * or a workspace written inline), which only cargo reads right.
- */
-function workspaceHint(manifest) {
-    if (/^\s*workspace\s*=/m.test(manifest))
-        return 'ask';
-    return /^\s*\[\s*workspace\s*(\.[^\]]*)?\]/m.test(manifest) ? 'here' : 'alone';
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace. Where the manifest says it
- * plainly (workspaceHint: a `[workspace]` table, or a package with no manifest above it), from the
- * manifest; otherwise `cargo locate-project --workspace` run where the build will run, which costs
- * a process and rustup's proxy, 10 to 20 ms of every step's start; when cargo cannot say (no
- * Cargo.toml there), the nearest Cargo.lock above the directory.
- */
-async function findLockFile(manifestPath, workingDirectory, env) {
-    const manifest = manifestPath ? resolve(workingDirectory, manifestPath) : nearestAbove(workingDirectory, 'Cargo.toml');
-    if (!manifest)
-        return undefined;
-    const text = await fs.readFile(manifest, 'utf8').catch(() => undefined);
-    const hint = text === undefined ? 'ask' : workspaceHint(text);
-    if (hint === 'here' || (hint === 'alone' && !nearestAbove(dirname(dirname(manifest)), 'Cargo.toml'))) {
-        const lock = join(dirname(manifest), 'Cargo.lock');
-        return existsSync(lock) ? lock : undefined;
-    }
-    const args = [
-        'locate-project',
-        '--workspace',
-        '--message-format',
-        'plain',
-        ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : []),
-    ];
-    const r = await runCommand('cargo', args, 30_000, { cwd: workingDirectory, env });
-    if (r.code === 0 && r.stdout.trim()) {
-        const lock = join(dirname(r.stdout.trim()), 'Cargo.lock');
-        return existsSync(lock) ? lock : undefined;
-    }
-    for (let d = resolve(workingDirectory);; d = dirname(d)) {
-        if (existsSync(join(d, 'Cargo.lock')))
-            return join(d, 'Cargo.lock');
-        if (dirname(d) === d)
-            return undefined;
-    }
-}
-/** The nearest `name` at or above `dir`, or undefined. */
-function nearestAbove(dir, name) {
-    for (let d = resolve(dir);; d = dirname(d)) {
-        if (existsSync(join(d, name)))
-            return join(d, name);
-        if (dirname(d) === d)
-            return undefined;
-    }
-}
-async function readLock(path) {
-    return parseLock(await fs.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function lockfile_indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function lockfile_indexEntryMatches(buf, version, checksum) {
-    return indexChecksums(buf, version).includes(checksum);
-}
-/** Pure: the checksums a cached index file (the format above) gives for one version. */
-function indexChecksums(buf, version) {
-    const parts = buf.toString('latin1').split('\0');
-    const out = [];
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && typeof entry.cksum === 'string')
-                out.push(entry.cksum);
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return out;
 }
 
 // EXTERNAL MODULE: external "node:async_hooks"
@@ -956,7 +809,7 @@ function failed(path, e, o) {
     return undefined;
 }
 /** The result of `read`, or undefined when `path` is not there (or could not be read: said once, above). */
-async function absent_ifPresent(path, read, o = {}) {
+async function ifPresent(path, read, o = {}) {
     try {
         return await read();
     }
@@ -974,291 +827,21 @@ function ifPresentSync(path, read, o = {}) {
     }
 }
 /** The names in a directory; none when it is not there. */
-const absent_listDir = async (dir, o) => (await absent_ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
+const listDir = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
 /** The entries of a directory with their types; none when it is not there. */
-const absent_listDirents = async (dir, o) => (await absent_ifPresent(dir, () => fs.readdir(dir, { withFileTypes: true }), o)) ?? [];
+const absent_listDirents = async (dir, o) => (await ifPresent(dir, () => fs.readdir(dir, { withFileTypes: true }), o)) ?? [];
 /** The same, synchronously. */
 const listDirSync = (dir, o) => ifPresentSync(dir, () => readdirSync(dir), o) ?? [];
 /** The same, synchronously. */
 const listDirentsSync = (dir, o) => ifPresentSync(dir, () => readdirSync(dir, { withFileTypes: true }), o) ?? [];
 /** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
-const absent_lstatIfPresent = (path) => absent_ifPresent(path, () => fs.lstat(path), { notADirectory: 'absent' });
+const lstatIfPresent = (path) => ifPresent(path, () => fs.lstat(path), { notADirectory: 'absent' });
 /** A file's text; undefined when it is not there. */
-const absent_readTextIfPresent = (path, o) => absent_ifPresent(path, () => fs.readFile(path, 'utf8'), o);
+const readTextIfPresent = (path, o) => ifPresent(path, () => fs.readFile(path, 'utf8'), o);
 /** A file's bytes; undefined when it is not there. */
-const absent_readBytesIfPresent = (path) => absent_ifPresent(path, () => fs.readFile(path));
+const readBytesIfPresent = (path) => ifPresent(path, () => fs.readFile(path));
 /** Whether a real directory is at a path (a link to one is not); false when nothing is. */
-const absent_isDirAt = async (path) => (await absent_lstatIfPresent(path))?.isDirectory() ?? false;
-
-;// CONCATENATED MODULE: ./src/store/dir-names.ts
-
-
-
-
-
-/*
- * cargo's directory names, learned rather than computed. cargo names a registry's index dir
- * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
- * whose inputs change between cargo versions. So a publisher writes down the names its cargo
- * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
- * The crate store and the git store share this; each keeps its own dirs/ folder.
- */
-const record = (dirsDir, version, source) => join(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
-const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
-/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
-async function dir_names_knownDirs(dirsDir, version, source) {
-    const text = await readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
-    try {
-        return text === undefined ? [] : JSON.parse(text).dirs.filter(plainName);
-    }
-    catch {
-        return []; // not a record this module wrote
-    }
-}
-/**
- * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
- * record as each store has always written it (`source` for a registry, `url` for a git repository).
- * Two publishers learning at once may each write their own list; either list is correct, and the
- * next publisher adds what the other one lost.
- */
-async function dir_names_learnDir(dirsDir, version, source, dir, field) {
-    const known = await dir_names_knownDirs(dirsDir, version, source);
-    if (known.includes(dir))
-        return;
-    const file = record(dirsDir, version, source);
-    await fs.mkdir(dirname(file), { recursive: true });
-    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-
-
-const blobPath = (root, sha) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function crates_fileSha256(path) {
-    const h = createHash('sha256');
-    for await (const chunk of createReadStream(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/**
- * The version cargo reports where the build will run (rust-toolchain.toml may pick another). Not
- * synchronous: a job's start asks it while its guard and lease wait on their own processes.
- */
-async function cargoVersion(cwd, env) {
-    const r = await runCommand('cargo', ['--version'], 30_000, { cwd, env });
-    return r.code === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await fs.mkdir(dirname(dest), { recursive: true });
-    if ('data' in how)
-        return writeAtomic(dest, how.data, mode).then(() => undefined);
-    const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-        const copied = await linkOrCopy(how.from, tmp, how.mode);
-        await fs.rename(tmp, dest);
-        return copied;
-    }
-    catch (e) {
-        await fs.rm(tmp, { force: true });
-        throw e;
-    }
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = {
-        locked: locked.length,
-        seeded: 0,
-        seededBytes: 0,
-        present: 0,
-        missing: 0,
-        mismatches: [],
-        indexEntries: 0,
-        unknownDirs: 0,
-        dirs: 0,
-        mode,
-        copiedInstead: 0,
-    };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(storePaths(root).dirs, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await ifPresent(blob, () => fs.stat(blob), { notADirectory: 'absent' });
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await crates_fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({
-                crate: `${c.name} ${c.version}`,
-                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
-            });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            const code = await placeAtomically(dests[i], { from: blob, mode });
-            if (code) {
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                r.copiedInstead++;
-                r.copyReason ??=
-                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
-            const slotCached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await readBytesIfPresent(cached);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent(join(storePaths(root).index, dir, 'config.json'));
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = join(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await listDir(cacheRoot)) {
-        for (const f of await listDir(join(cacheRoot, dir), { notADirectory: 'absent' })) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = join(cacheRoot, dir, f);
-            const st = await lstatIfPresent(path);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => lstatIfPresent(blobPath(root, c.checksum))));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await crates_fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await crates_fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await readBytesIfPresent(storeCached);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = join(storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, 'config.json'));
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-/**
- * Every blob of the store. Only through real directories: a store dir a build replaced by a link
- * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
- */
-async function crateBlobs(root) {
-    const { base, blobs } = storePaths(root);
-    const out = [];
-    if (!(await isDirAt(base)) || !(await isDirAt(blobs)))
-        return out;
-    for (const sub of await listDir(blobs)) {
-        if (!(await isDirAt(join(blobs, sub))))
-            continue;
-        for (const f of await listDir(join(blobs, sub))) {
-            const path = join(blobs, sub, f);
-            const st = await lstatIfPresent(path);
-            if (st?.isFile())
-                out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
-        }
-    }
-    return out;
-}
+const isDirAt = async (path) => (await lstatIfPresent(path))?.isDirectory() ?? false;
 
 ;// CONCATENATED MODULE: ./src/os/copy.ts
 
@@ -1488,10 +1071,12 @@ const oneLine = (s) => s.replace(/\s*\n\s*/g, ' ').trim();
  *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
  *   <archive>/archive.tar.zst           a restore of that dependency archive     shared     never: held
- *     (store/archive.ts)                while it reads (store/archive.ts)                  exclusively, it is
- *                                                                                          being removed: a miss
- *   the same, in a save's temp          the save writing it, until its rename    exclusive  never (a new file)
- *     directory (`.<exact>.<rand>.tmp`)
+ *     (store/archive.ts)                while it reads (store/archive.ts), and             exclusively, it is
+ *                                       a copy sending it to a fleet store                 being removed: a miss
+ *                                       (store/archive-copy.ts)
+ *   the same, in a save's temp          the save writing it, and a fleet fetch   exclusive  never (a new file)
+ *     directory (`.<exact>.<rand>.tmp`) copying into the host tier
+ *                                       (store/archive-copy.ts), until the rename
  *   <archive>/archive.tar.zst           whatever removes an archive: the guard,  exclusive  never (-n): a busy
  *                                       the host tier's cap, a closed PR                   one is being read
  *                                       (store/archive-host.ts), and the probe              (or written) and is
@@ -1544,7 +1129,7 @@ function flock_hold(paths, o = {}) {
     const body = o.body ?? UNTIL_STDIN_CLOSES;
     const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
     return new Promise((resolvePromise, reject) => {
-        const child = spawn('flock', args, {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
             detached: o.detached ?? false,
             stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             env: o.env ?? process.env,
@@ -1567,7 +1152,7 @@ function flock_hold(paths, o = {}) {
                 settle({ pid: child.pid, child });
         });
         child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Failure(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
+        child.on('error', (e) => settle(undefined, new failure_Failure(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
         child.on('exit', (code, signal) => {
             if (code === BUSY)
                 return settle(undefined);
@@ -1584,7 +1169,7 @@ function flock_hold(paths, o = {}) {
 function whyNotOpened(paths) {
     for (const p of paths) {
         try {
-            closeSync(openSync(p, constants.O_RDONLY | constants.O_CREAT | constants.O_NOCTTY, 0o666));
+            (0,external_node_fs_.closeSync)((0,external_node_fs_.openSync)(p, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOCTTY, 0o666));
         }
         catch (e) {
             return e;
@@ -1660,16 +1245,33 @@ var external_node_zlib_ = __nccwpck_require__(8522);
  * (run.ts captures output; this moves it).
  */
 function pipe_spawnPiped(cmd, args, timeoutMs, cwd) {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const { child, piped } = start(cmd, args, 'pipe', timeoutMs, cwd);
     // A reader that stops early (a failed decompressor) must not crash the process with EPIPE.
     child.stdin.on('error', () => undefined);
+    return { stdin: child.stdin, ...piped };
+}
+/**
+ * As spawnPiped, with its stdin fed by `from`: an open file's descriptor, or another command's
+ * stdout. The bytes then pass between the two in the kernel, never through this process (a
+ * restore's 800 MiB of tar cost a second of CPU when Node carried them). This process's end of
+ * `from` is closed, so that the writer meets a closed pipe when this command dies.
+ */
+function pipe_spawnFed(cmd, args, from, timeoutMs, cwd) {
+    const { piped } = start(cmd, args, from, timeoutMs, cwd);
+    if (typeof from !== 'number')
+        from.destroy();
+    return piped;
+}
+function start(cmd, args, stdin, timeoutMs, cwd) {
+    const child = spawn(cmd, args, { stdio: [stdin, 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
     const done = new Promise((res) => {
         child.on('error', (e) => res({ code: null, signal: null, stderr, error: e }));
         child.on('close', (code, signal) => res({ code, signal, stderr }));
     });
-    return { stdin: child.stdin, stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
+    const piped = { stdout: child.stdout, done, kill: () => void child.kill('SIGKILL') };
+    return { child, piped };
 }
 
 ;// CONCATENATED MODULE: ./src/store/archive-stream.ts
@@ -1702,6 +1304,31 @@ function hashing() {
     });
     return { t, result: () => ({ sha256: h.digest('hex'), bytes }) };
 }
+/** Reads of 1 MiB: a sixteenth of the read calls of Node's default, for a file of hundreds of MiB. */
+const READ_CHUNK = 1 << 20;
+/**
+ * The checksum and size of a file, read once. Given an open handle, it reads at explicit offsets
+ * (pread), so a command reading the same open file (unpackTar's zstd) keeps its own offset.
+ */
+async function digestFile(file) {
+    const hash = hashing();
+    const from = typeof file === 'string' ? (0,external_node_fs_.createReadStream)(file, { highWaterMark: READ_CHUNK }) : readAt0(file);
+    await (0,promises_namespaceObject.pipeline)(from, hash.t, new external_node_stream_.Writable({ write: (_c, _e, cb) => cb() }));
+    return hash.result();
+}
+/** A stream of an open file from its first byte, by positional reads, leaving the handle open. */
+const readAt0 = (fh) => (0,external_node_fs_.createReadStream)('', { fd: fh, start: 0, autoClose: false, highWaterMark: READ_CHUNK });
+/** Pure: how the bytes read of `file` differ from what was saved, or undefined when they match. */
+function archive_stream_digestMismatch(saved, read, file) {
+    if (read.bytes !== saved.bytes)
+        return { reason: 'truncated', detail: `${file} has ${read.bytes} bytes, ${saved.bytes} were saved` };
+    if (read.sha256 !== saved.sha256)
+        return {
+            reason: 'altered',
+            detail: `${file} does not match the sha256 saved beside it (${saved.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…)`,
+        };
+    return undefined;
+}
 /**
  * Node's zstd on one thread: with ZSTD_c_nbWorkers set, Node 24.9's stream fails midway
  * ("stream.push() after EOF") once its input comes in many chunks (measured with a tar of a
@@ -1729,12 +1356,13 @@ async function archive_stream_packTar(dir, files, out, compressor, timeoutMs) {
     const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
     const tar = spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
     tar.stdin.end(files.map((f) => `${f}\0`).join(''));
-    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
+    // zstd reads tar's output in the kernel: only the compressed bytes (a fifth) pass through here, to be hashed.
+    const z = compressor === 'zstd' ? spawnFed('zstd', ['-3', '-T0', '-q', '-c'], tar.stdout, timeoutMs) : undefined;
     const hash = hashing();
     const write = createWriteStream(out, { mode: 0o644 });
     try {
         if (z)
-            await Promise.all([pipeline(tar.stdout, z.stdin), pipeline(z.stdout, hash.t, write)]);
+            await pipeline(z.stdout, hash.t, write);
         else
             await pipeline(tar.stdout, nodeCompressor(), hash.t, write);
     }
@@ -1753,36 +1381,60 @@ async function archive_stream_packTar(dir, files, out, compressor, timeoutMs) {
     return hash.result();
 }
 /**
- * Streams `file` through zstd and `tar --extract` into the directory `into`, and says the
- * checksum of the bytes it read: the caller compares it before anything leaves `into`. Throws
- * with the step that failed (a truncated file fails in zstd or tar).
+ * Extracts `file` (zstd, then `tar --extract`) into the directory `into`, and says the checksum of
+ * the file as it read it: the caller compares it before anything leaves `into`. Never throws.
+ *
+ * The checksum is taken beside the extraction, not in its way: zstd reads the open file itself
+ * and writes into tar's stdin, and this process hashes the same open file by positional reads
+ * (one inode, whatever happens to its path). When the checksum is known not to be `expected`'s,
+ * zstd and tar are stopped: an altered archive is never extracted to its end. tar reads 128 KiB
+ * records (a tenth of the read and write calls of its default 10 KiB), gathered whole from the
+ * pipe; --ignore-zeros makes it read to the end of its input, so zstd never meets a closed pipe.
  */
-async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
-    // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
-    // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
-    const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
-    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
-    const hash = hashing();
+async function archive_stream_unpackTar(file, into, compressor, timeoutMs, expected) {
+    let fh;
     try {
-        if (z)
-            await Promise.all([pipeline(createReadStream(file), hash.t, z.stdin), pipeline(z.stdout, tar.stdin)]);
-        else
-            await pipeline(createReadStream(file), hash.t, zlib.createZstdDecompress(), tar.stdin);
+        fh = await fs.open(file, 'r');
     }
     catch (e) {
-        tar.kill();
-        z?.kill();
-        const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
-        throw new Error(`reading ${file}: ${why ?? e.message}`);
+        return { failed: `reading ${file}: ${e.message}` };
     }
-    const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
-    if (why)
-        throw new Error(`reading ${file}: ${why}`);
-    return hash.result();
+    try {
+        const tarArgs = ['--extract', '--ignore-zeros', '--file=-', '--blocking-factor=256', '--read-full-records', '--no-same-owner', `--directory=${into}`];
+        let z;
+        let tar;
+        let fed = Promise.resolve(undefined);
+        if (compressor === 'zstd') {
+            z = spawnFed('zstd', ['-d', '-q', '-c'], fh.fd, timeoutMs);
+            tar = spawnFed('tar', tarArgs, z.stdout, timeoutMs);
+        }
+        else {
+            const piped = spawnPiped('tar', tarArgs, timeoutMs);
+            tar = piped;
+            fed = pipeline(readAt0(fh), zlib.createZstdDecompress(), piped.stdin).then(() => undefined, (e) => e.message);
+        }
+        const stop = () => {
+            tar.kill();
+            z?.kill();
+        };
+        const hashed = digestFile(fh).then((r) => {
+            if (expected && archive_stream_digestMismatch(expected, r, file))
+                stop();
+            return r;
+        }, () => undefined);
+        const fedWhy = await fed;
+        if (fedWhy)
+            stop();
+        const [read, zd, td] = await Promise.all([hashed, z?.done, tar.done]);
+        const why = (zd && archive_stream_failed('zstd', zd)) ?? archive_stream_failed('tar', td) ?? fedWhy;
+        return { read, ...(why ? { failed: `reading ${file}: ${why}` } : {}) };
+    }
+    finally {
+        await fh.close();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/store/archive.ts
-
 
 
 
@@ -1809,10 +1461,10 @@ async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
  * second job removes its temp directory: a reader sees no archive or one whole archive, never a
  * data file of one save with the checksum of another.
  *
- * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
- * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
- * tar succeeded and the checksum and size match archive.json are its top entries (the profile
- * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
+ * Restore: zstd and `tar --extract` unpack the data into a temp directory inside the build dir
+ * (`.cargo-isolate-restore-<random>`, same filesystem) while this process hashes the same open
+ * file beside them (archive-stream.ts unpackTar). Only when tar succeeded and the checksum and
+ * size match archive.json are its top entries (the profile dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
  * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
  * the nanosecond): cargo's fingerprints compare them.
  *
@@ -1916,59 +1568,59 @@ function readArchiveMeta(dir) {
         return undefined;
     }
 }
-/** The archives saved under one fallback key's directory (archiveDir without `exact`). */
+/** The archives saved under one fallback key's directory (archiveDir without `exact`), each with its archive.json, read once. */
 function listArchives(fallbackDir) {
     return archive_dirsIn(fallbackDir)
         .filter((n) => !n.startsWith('.'))
         .flatMap((n) => {
         const meta = readArchiveMeta((0,external_node_path_.join)(fallbackDir, n));
-        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: (0,external_node_path_.join)(fallbackDir, n) }] : [];
+        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: (0,external_node_path_.join)(fallbackDir, n), meta }] : [];
     });
 }
+/** Pure: the newest of `archives`. */
+const newestOf = (archives) => [...archives].sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
 /**
  * The archive a start restores, among the trust domains it may read (its own and its base's:
  * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
  * there is none, or the parts in which the newest archive of those domains differs from `key`.
+ * Each archive.json is read once: the fallback key's directories first, the rest only for a miss.
  */
 function findArchive(root, repository, domains, key) {
     const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
     const r = chooseArchive(under, key);
-    const meta = r && readArchiveMeta(r.pick.dir);
-    if (r && meta) {
+    if (r) {
         const c = r.pick;
-        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
+        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta: c.meta };
     }
-    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
-    const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
-    const newestMeta = newest && readArchiveMeta(newest.dir);
-    if (!newestMeta)
+    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain, key.fallback));
+    const newest = newestOf([...under, ...others]);
+    if (!newest)
         return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
-    const parts = keyDifferences(newestMeta.key, key.parts);
+    const parts = keyDifferences(newest.meta.key, key.parts);
     return {
         found: false,
-        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
+        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.meta.savedAt}) was built with another ${parts.join(', ')}`,
     };
 }
-/** The archives of a trust domain, under every fallback key, each with its domain. */
-const domainCandidates = (root, repository, domain) => {
+/** The archives of a trust domain, under every fallback key but `except` (already listed), each with its domain. */
+const domainCandidates = (root, repository, domain, except) => {
     const domainDir = (0,external_node_path_.dirname)(archiveDir(root, repository, domain, 'any'));
-    return archive_dirsIn(domainDir).flatMap((f) => listArchives((0,external_node_path_.join)(domainDir, f)).map((c) => ({ ...c, domain })));
+    return archive_dirsIn(domainDir)
+        .filter((f) => f !== except)
+        .flatMap((f) => listArchives((0,external_node_path_.join)(domainDir, f)).map((c) => ({ ...c, domain })));
 };
 /**
  * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
  * hook), among `domains` (its own, then its base's); else why none.
  */
 function findArchiveByIdentity(root, repository, domains, want) {
-    const all = domains.flatMap((d) => domainCandidates(root, repository, d).flatMap((c) => {
-        const meta = readArchiveMeta(c.dir);
-        return meta ? [{ ...c, parts: meta.key, meta }] : [];
-    }));
+    const all = domains.flatMap((d) => domainCandidates(root, repository, d).map((c) => ({ ...c, parts: c.meta.key })));
     const pick = chooseByIdentity(all, want, domains);
     if (pick)
         return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
-    if (all.length === 0)
+    const newest = newestOf(all);
+    if (!newest)
         return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
-    const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
     const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
     return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
 }
@@ -2009,7 +1661,7 @@ async function saveArchive(o) {
     const tmp = join(dirname(o.dir), `.${basename(o.dir)}.${randomBytes(4).toString('hex')}.tmp`);
     let writing;
     try {
-        const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
+        const plan = o.plan ?? planArchive(listBuildDir(o.buildDir), new Set(o.local));
         const { files, bytes } = filesOf(o.buildDir, plan.include);
         if (plan.include.length === 0)
             return not('nothing', `no dependency artifacts in ${o.buildDir}`);
@@ -2098,18 +1750,13 @@ async function restoreHeld(o, data, not, ms) {
     try {
         await fs.mkdir(o.buildDir, { recursive: true });
         await fs.mkdir(tmp);
-        let read;
-        try {
-            read = await unpackTar(data, tmp, compressor, o.timeoutMs);
-        }
-        catch (e) {
-            // zstd's own frame checksum often trips before ours: say which it was, altered or not.
-            const sum = await fileSha256(data).catch(() => '');
-            return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
-        }
-        if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
-            return not('altered', `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`);
-        }
+        const got = await unpackTar(data, tmp, compressor, o.timeoutMs, meta);
+        // The checksum first: an archive not as it was saved is refused as such, whatever tar made of it.
+        const bad = got.read && digestMismatch(meta, got.read, data);
+        if (bad)
+            return not(bad.reason, `${bad.detail}: refused, nothing restored`);
+        if (got.failed || !got.read)
+            return not('failed', `${got.failed ?? `reading ${data}: no checksum`}: nothing restored`);
         await removeEscapingLinks(tmp);
         const entries = namesIn(tmp).sort();
         const taken = entries.filter((e) => existsSync(join(o.buildDir, e)));
@@ -2177,23 +1824,6 @@ function buildDirOf(env, targetDir, cwd) {
 
 
 
-/** The checksum and size of the data of the archive `dir`, read once. */
-async function readDigest(dir) {
-    const hash = hashing();
-    await (0,promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)((0,external_node_path_.join)(dir, DATA)), hash.t, new external_node_stream_.Writable({ write: (_c, _e, cb) => cb() }));
-    return hash.result();
-}
-/** Pure: how the data read differs from what archive.json names, or undefined when it matches. */
-function digestMismatch(meta, read, where) {
-    if (read.bytes !== meta.bytes)
-        return { reason: 'truncated', detail: `${(0,external_node_path_.join)(where, DATA)} has ${read.bytes} bytes, ${meta.bytes} were saved` };
-    if (read.sha256 !== meta.sha256)
-        return {
-            reason: 'altered',
-            detail: `${(0,external_node_path_.join)(where, DATA)} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…)`,
-        };
-    return undefined;
-}
 /** mkdir -p with an exact mode for each directory it creates; says which it created. */
 async function makeDirs(dir, mode) {
     const missing = [];
@@ -2243,6 +1873,24 @@ async function copyArchive(from, to, o) {
     const there = readArchiveMeta(to);
     if (there)
         return not('exists', `${to} is already there`, there);
+    const reading = o.locks?.from ? await flock_hold([(0,external_node_path_.join)(from, DATA)], { shared: true }).catch(() => undefined) : undefined;
+    // Held exclusively, the source is being removed; gone once locked, it was removed meanwhile.
+    if (o.locks?.from && (!reading || !(0,external_node_fs_.existsSync)((0,external_node_path_.join)(from, DATA)))) {
+        if (reading)
+            await flock_release(reading);
+        return not('failed', `${from} is being removed by another process: not copied`);
+    }
+    const held = reading ? [reading] : [];
+    try {
+        return await copyHeld(from, to, meta, o, held, not, ms);
+    }
+    finally {
+        for (const h of held)
+            await flock_release(h);
+    }
+}
+/** The copy, under the source's lock when it has one; the temp directory's lock joins `held`. */
+async function copyHeld(from, to, meta, o, held, not, ms) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(to), `.${(0,external_node_path_.basename)(to)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     let made = [];
     try {
@@ -2251,16 +1899,28 @@ async function copyArchive(from, to, o) {
         if (o.dirMode !== undefined)
             await external_node_fs_.promises.chmod(tmp, o.dirMode);
         let read;
+        const writing = async () => {
+            if (!o.locks?.to)
+                return;
+            const h = await flock_hold([(0,external_node_path_.join)(tmp, DATA)]);
+            if (!h)
+                throw new Error(`${(0,external_node_path_.join)(tmp, DATA)} is locked by another process`);
+            held.push(h);
+        };
         if (o.how === 'link') {
             await external_node_fs_.promises.link((0,external_node_path_.join)(from, DATA), (0,external_node_path_.join)(tmp, DATA));
-            read = await readDigest(tmp);
+            await writing();
+            read = await digestFile((0,external_node_path_.join)(tmp, DATA));
         }
         else {
             const hash = hashing();
+            // Made before it is locked, with its mode: flock would make it with the umask's.
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(tmp, DATA), '', { mode: o.fileMode ?? 0o644 });
+            await writing();
             await (0,promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)((0,external_node_path_.join)(from, DATA)), hash.t, (0,external_node_fs_.createWriteStream)((0,external_node_path_.join)(tmp, DATA), { mode: o.fileMode ?? 0o644 }));
             read = hash.result();
         }
-        const bad = digestMismatch(meta, read, from);
+        const bad = archive_stream_digestMismatch(meta, read, (0,external_node_path_.join)(from, DATA));
         if (bad) {
             await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
             await unmake(made);
@@ -2274,6 +1934,7 @@ async function copyArchive(from, to, o) {
             for (const f of [DATA, META])
                 if (o.how === 'copy' || f === META)
                     await external_node_fs_.promises.chmod((0,external_node_path_.join)(tmp, f), o.fileMode);
+        await o.whileHeld?.(tmp);
         try {
             await external_node_fs_.promises.rename(tmp, to);
         }
@@ -2317,13 +1978,13 @@ async function copyArchive(from, to, o) {
  * no uid restores another's anyway, and each uid's part is written by that uid alone.
  *
  * Put: the archive is copied from the host tier, verified as it is read (archive-copy.ts: temp
- * then rename, the first of two hosts wins whole). The store's directories get mode 0755 and its
+ * then rename, the first of two hosts wins whole), under the host tier's read lock. The store's directories get mode 0755 and its
  * files 0644 whatever the umask. A share that maps this uid to another (NFS's root squashing)
  * writes files this uid's jobs would refuse: such a store is read-only to the job, and said so.
  * Fetch: the entry the host tier would choose (findArchive: exact key, else the newest under the
  * fallback key, in the job's own trust domain or its base's), restored only when it is this
  * uid's own and writable by nobody else (model/archive-store.ts `untrustedEntry`), copied into
- * the host tier verified; the engine verifies it again as it restores.
+ * the host tier verified, its temp directory there locked as a save's is; the engine verifies it again as it restores.
  *
  * Kept: the newest KEEP archives under each fallback key (a job's archives, one per Cargo.lock);
  * an older one is renamed to a dot-name (readers skip those) and removed by the put that
@@ -2371,7 +2032,8 @@ async function fetchFromDir(q) {
         if (why)
             return { fetched: false, reason: 'refused', detail: `${why}: another user could have written it; not restored` };
         const into = archiveDir(q.root, q.repository, found.domain, found.meta.fallback, found.meta.exact);
-        const c = await copyArchive(found.dir, into, { how: 'copy' });
+        // Into the host tier under its lock: the guard leaves a copy in progress alone, however long the share takes.
+        const c = await copyArchive(found.dir, into, { how: 'copy', locks: { to: true }, whileHeld: q.whileHeld });
         if (c.copied || c.reason === 'exists' || c.reason === 'raced')
             return { fetched: true, dir: into, domain: found.domain, how: found.how, bytes: c.copied ? c.bytes : found.meta.bytes };
         const reason = c.reason === 'altered' || c.reason === 'truncated' || c.reason === 'unreadable' ? 'refused' : 'error';
@@ -2403,7 +2065,15 @@ async function putToDir(p) {
                 detail: fleetStoreMapsUid(base, owner, p.uid),
             };
         const to = archiveDir(base, p.repository, p.domain, p.key.fallback, p.key.exact);
-        const c = await copyArchive(p.from, to, { how: 'copy', dirMode: 0o755, fileMode: 0o644, meta: (m) => ({ ...m, key: partsForFleet(m.key) }) });
+        // Read under the host tier's lock, as a restore reads: the guard leaves the archive being sent.
+        const c = await copyArchive(p.from, to, {
+            how: 'copy',
+            dirMode: 0o755,
+            fileMode: 0o644,
+            meta: (m) => ({ ...m, key: partsForFleet(m.key) }),
+            locks: { from: true },
+            whileHeld: p.whileHeld,
+        });
         if (!c.copied) {
             if (c.reason === 'exists' || c.reason === 'raced')
                 return { put: false, reason: c.reason, detail: c.detail };
@@ -2432,7 +2102,7 @@ async function prune(fallbackDir) {
             removed++;
         }
     }
-    for (const name of await absent_listDir(fallbackDir, { notADirectory: 'absent' })) {
+    for (const name of await listDir(fallbackDir, { notADirectory: 'absent' })) {
         if (!name.startsWith('.') || !/\.(tmp|gone)$/.test(name))
             continue;
         const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(fallbackDir, name)).catch(() => undefined);
@@ -2511,7 +2181,7 @@ async function serve(req) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4162);
+/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4477);
 // The fleet store's worker (store/fleet-worker.ts starts it for each call), bundled into dist/fleet-worker.
 
 process.exitCode = await (0,_fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runWorker */ .W)(process.argv[2]);

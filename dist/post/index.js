@@ -2096,10 +2096,12 @@ function recordFor(lease, me, now, previous, view) {
  *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
  *   <archive>/archive.tar.zst           a restore of that dependency archive     shared     never: held
- *     (store/archive.ts)                while it reads (store/archive.ts)                  exclusively, it is
- *                                                                                          being removed: a miss
- *   the same, in a save's temp          the save writing it, until its rename    exclusive  never (a new file)
- *     directory (`.<exact>.<rand>.tmp`)
+ *     (store/archive.ts)                while it reads (store/archive.ts), and             exclusively, it is
+ *                                       a copy sending it to a fleet store                 being removed: a miss
+ *                                       (store/archive-copy.ts)
+ *   the same, in a save's temp          the save writing it, and a fleet fetch   exclusive  never (a new file)
+ *     directory (`.<exact>.<rand>.tmp`) copying into the host tier
+ *                                       (store/archive-copy.ts), until the rename
  *   <archive>/archive.tar.zst           whatever removes an archive: the guard,  exclusive  never (-n): a busy
  *                                       the host tier's cap, a closed PR                   one is being read
  *                                       (store/archive-host.ts), and the probe              (or written) and is
@@ -2521,7 +2523,7 @@ const crateFile = (c) => `${c.name}-${c.version}.crate`;
 function crates_mayPublish(policy, id) {
     return policy === 'always' || (policy === 'trusted' && !id.fork);
 }
-async function crates_fileSha256(path) {
+async function fileSha256(path) {
     const h = (0,external_node_crypto_.createHash)('sha256');
     for await (const chunk of (0,external_node_fs_.createReadStream)(path))
         h.update(chunk);
@@ -2591,7 +2593,7 @@ async function crates_seedCrates(root, cargoHome, locked, version, mode) {
             r.missing++;
             continue;
         }
-        const actual = await crates_fileSha256(blob);
+        const actual = await fileSha256(blob);
         if (actual !== c.checksum) {
             r.mismatches.push({
                 crate: `${c.name} ${c.version}`,
@@ -2659,7 +2661,7 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.skipped++;
                 continue;
             }
-            const sha = await crates_fileSha256(path);
+            const sha = await fileSha256(path);
             const match = candidates.find((c) => c.checksum === sha);
             if (!match) {
                 r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
@@ -2675,7 +2677,7 @@ async function publishCrates(root, cargoHome, locked, version) {
             }
             const blob = blobPath(root, sha);
             // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await fsutil_exists(blob)) && (await crates_fileSha256(blob)) === sha) {
+            if ((await fsutil_exists(blob)) && (await fileSha256(blob)) === sha) {
                 r.skipped++;
             }
             else {
@@ -5992,16 +5994,33 @@ var external_node_zlib_ = __nccwpck_require__(8522);
  * (run.ts captures output; this moves it).
  */
 function pipe_spawnPiped(cmd, args, timeoutMs, cwd) {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const { child, piped } = start(cmd, args, 'pipe', timeoutMs, cwd);
     // A reader that stops early (a failed decompressor) must not crash the process with EPIPE.
     child.stdin.on('error', () => undefined);
+    return { stdin: child.stdin, ...piped };
+}
+/**
+ * As spawnPiped, with its stdin fed by `from`: an open file's descriptor, or another command's
+ * stdout. The bytes then pass between the two in the kernel, never through this process (a
+ * restore's 800 MiB of tar cost a second of CPU when Node carried them). This process's end of
+ * `from` is closed, so that the writer meets a closed pipe when this command dies.
+ */
+function pipe_spawnFed(cmd, args, from, timeoutMs, cwd) {
+    const { piped } = start(cmd, args, from, timeoutMs, cwd);
+    if (typeof from !== 'number')
+        from.destroy();
+    return piped;
+}
+function start(cmd, args, stdin, timeoutMs, cwd) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: [stdin, 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
     const done = new Promise((res) => {
         child.on('error', (e) => res({ code: null, signal: null, stderr, error: e }));
         child.on('close', (code, signal) => res({ code, signal, stderr }));
     });
-    return { stdin: child.stdin, stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
+    const piped = { stdout: child.stdout, done, kill: () => void child.kill('SIGKILL') };
+    return { child, piped };
 }
 
 ;// CONCATENATED MODULE: ./src/store/archive-stream.ts
@@ -6034,6 +6053,31 @@ function hashing() {
     });
     return { t, result: () => ({ sha256: h.digest('hex'), bytes }) };
 }
+/** Reads of 1 MiB: a sixteenth of the read calls of Node's default, for a file of hundreds of MiB. */
+const READ_CHUNK = 1 << 20;
+/**
+ * The checksum and size of a file, read once. Given an open handle, it reads at explicit offsets
+ * (pread), so a command reading the same open file (unpackTar's zstd) keeps its own offset.
+ */
+async function digestFile(file) {
+    const hash = hashing();
+    const from = typeof file === 'string' ? (0,external_node_fs_.createReadStream)(file, { highWaterMark: READ_CHUNK }) : readAt0(file);
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(from, hash.t, new external_node_stream_.Writable({ write: (_c, _e, cb) => cb() }));
+    return hash.result();
+}
+/** A stream of an open file from its first byte, by positional reads, leaving the handle open. */
+const readAt0 = (fh) => (0,external_node_fs_.createReadStream)('', { fd: fh, start: 0, autoClose: false, highWaterMark: READ_CHUNK });
+/** Pure: how the bytes read of `file` differ from what was saved, or undefined when they match. */
+function archive_stream_digestMismatch(saved, read, file) {
+    if (read.bytes !== saved.bytes)
+        return { reason: 'truncated', detail: `${file} has ${read.bytes} bytes, ${saved.bytes} were saved` };
+    if (read.sha256 !== saved.sha256)
+        return {
+            reason: 'altered',
+            detail: `${file} does not match the sha256 saved beside it (${saved.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…)`,
+        };
+    return undefined;
+}
 /**
  * Node's zstd on one thread: with ZSTD_c_nbWorkers set, Node 24.9's stream fails midway
  * ("stream.push() after EOF") once its input comes in many chunks (measured with a tar of a
@@ -6061,12 +6105,13 @@ async function packTar(dir, files, out, compressor, timeoutMs) {
     const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
     const tar = pipe_spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
     tar.stdin.end(files.map((f) => `${f}\0`).join(''));
-    const z = compressor === 'zstd' ? pipe_spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
+    // zstd reads tar's output in the kernel: only the compressed bytes (a fifth) pass through here, to be hashed.
+    const z = compressor === 'zstd' ? pipe_spawnFed('zstd', ['-3', '-T0', '-q', '-c'], tar.stdout, timeoutMs) : undefined;
     const hash = hashing();
     const write = (0,external_node_fs_.createWriteStream)(out, { mode: 0o644 });
     try {
         if (z)
-            await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, z.stdin), (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, hash.t, write)]);
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(z.stdout, hash.t, write);
         else
             await (0,external_node_stream_promises_namespaceObject.pipeline)(tar.stdout, nodeCompressor(), hash.t, write);
     }
@@ -6085,36 +6130,60 @@ async function packTar(dir, files, out, compressor, timeoutMs) {
     return hash.result();
 }
 /**
- * Streams `file` through zstd and `tar --extract` into the directory `into`, and says the
- * checksum of the bytes it read: the caller compares it before anything leaves `into`. Throws
- * with the step that failed (a truncated file fails in zstd or tar).
+ * Extracts `file` (zstd, then `tar --extract`) into the directory `into`, and says the checksum of
+ * the file as it read it: the caller compares it before anything leaves `into`. Never throws.
+ *
+ * The checksum is taken beside the extraction, not in its way: zstd reads the open file itself
+ * and writes into tar's stdin, and this process hashes the same open file by positional reads
+ * (one inode, whatever happens to its path). When the checksum is known not to be `expected`'s,
+ * zstd and tar are stopped: an altered archive is never extracted to its end. tar reads 128 KiB
+ * records (a tenth of the read and write calls of its default 10 KiB), gathered whole from the
+ * pipe; --ignore-zeros makes it read to the end of its input, so zstd never meets a closed pipe.
  */
-async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
-    // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
-    // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
-    const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
-    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
-    const hash = hashing();
+async function archive_stream_unpackTar(file, into, compressor, timeoutMs, expected) {
+    let fh;
     try {
-        if (z)
-            await Promise.all([pipeline(createReadStream(file), hash.t, z.stdin), pipeline(z.stdout, tar.stdin)]);
-        else
-            await pipeline(createReadStream(file), hash.t, zlib.createZstdDecompress(), tar.stdin);
+        fh = await fs.open(file, 'r');
     }
     catch (e) {
-        tar.kill();
-        z?.kill();
-        const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
-        throw new Error(`reading ${file}: ${why ?? e.message}`);
+        return { failed: `reading ${file}: ${e.message}` };
     }
-    const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
-    if (why)
-        throw new Error(`reading ${file}: ${why}`);
-    return hash.result();
+    try {
+        const tarArgs = ['--extract', '--ignore-zeros', '--file=-', '--blocking-factor=256', '--read-full-records', '--no-same-owner', `--directory=${into}`];
+        let z;
+        let tar;
+        let fed = Promise.resolve(undefined);
+        if (compressor === 'zstd') {
+            z = spawnFed('zstd', ['-d', '-q', '-c'], fh.fd, timeoutMs);
+            tar = spawnFed('tar', tarArgs, z.stdout, timeoutMs);
+        }
+        else {
+            const piped = spawnPiped('tar', tarArgs, timeoutMs);
+            tar = piped;
+            fed = pipeline(readAt0(fh), zlib.createZstdDecompress(), piped.stdin).then(() => undefined, (e) => e.message);
+        }
+        const stop = () => {
+            tar.kill();
+            z?.kill();
+        };
+        const hashed = digestFile(fh).then((r) => {
+            if (expected && archive_stream_digestMismatch(expected, r, file))
+                stop();
+            return r;
+        }, () => undefined);
+        const fedWhy = await fed;
+        if (fedWhy)
+            stop();
+        const [read, zd, td] = await Promise.all([hashed, z?.done, tar.done]);
+        const why = (zd && archive_stream_failed('zstd', zd)) ?? archive_stream_failed('tar', td) ?? fedWhy;
+        return { read, ...(why ? { failed: `reading ${file}: ${why}` } : {}) };
+    }
+    finally {
+        await fh.close();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/store/archive.ts
-
 
 
 
@@ -6141,10 +6210,10 @@ async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
  * second job removes its temp directory: a reader sees no archive or one whole archive, never a
  * data file of one save with the checksum of another.
  *
- * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
- * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
- * tar succeeded and the checksum and size match archive.json are its top entries (the profile
- * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
+ * Restore: zstd and `tar --extract` unpack the data into a temp directory inside the build dir
+ * (`.cargo-isolate-restore-<random>`, same filesystem) while this process hashes the same open
+ * file beside them (archive-stream.ts unpackTar). Only when tar succeeded and the checksum and
+ * size match archive.json are its top entries (the profile dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
  * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
  * the nanosecond): cargo's fingerprints compare them.
  *
@@ -6248,59 +6317,59 @@ function readArchiveMeta(dir) {
         return undefined;
     }
 }
-/** The archives saved under one fallback key's directory (archiveDir without `exact`). */
+/** The archives saved under one fallback key's directory (archiveDir without `exact`), each with its archive.json, read once. */
 function listArchives(fallbackDir) {
     return archive_dirsIn(fallbackDir)
         .filter((n) => !n.startsWith('.'))
         .flatMap((n) => {
         const meta = readArchiveMeta(join(fallbackDir, n));
-        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: join(fallbackDir, n) }] : [];
+        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: join(fallbackDir, n), meta }] : [];
     });
 }
+/** Pure: the newest of `archives`. */
+const newestOf = (archives) => [...archives].sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
 /**
  * The archive a start restores, among the trust domains it may read (its own and its base's:
  * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
  * there is none, or the parts in which the newest archive of those domains differs from `key`.
+ * Each archive.json is read once: the fallback key's directories first, the rest only for a miss.
  */
 function archive_findArchive(root, repository, domains, key) {
     const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
     const r = chooseArchive(under, key);
-    const meta = r && readArchiveMeta(r.pick.dir);
-    if (r && meta) {
+    if (r) {
         const c = r.pick;
-        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
+        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta: c.meta };
     }
-    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
-    const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
-    const newestMeta = newest && readArchiveMeta(newest.dir);
-    if (!newestMeta)
+    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain, key.fallback));
+    const newest = newestOf([...under, ...others]);
+    if (!newest)
         return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
-    const parts = keyDifferences(newestMeta.key, key.parts);
+    const parts = keyDifferences(newest.meta.key, key.parts);
     return {
         found: false,
-        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
+        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.meta.savedAt}) was built with another ${parts.join(', ')}`,
     };
 }
-/** The archives of a trust domain, under every fallback key, each with its domain. */
-const domainCandidates = (root, repository, domain) => {
+/** The archives of a trust domain, under every fallback key but `except` (already listed), each with its domain. */
+const domainCandidates = (root, repository, domain, except) => {
     const domainDir = dirname(archiveDir(root, repository, domain, 'any'));
-    return archive_dirsIn(domainDir).flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
+    return archive_dirsIn(domainDir)
+        .filter((f) => f !== except)
+        .flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
 };
 /**
  * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
  * hook), among `domains` (its own, then its base's); else why none.
  */
 function archive_findArchiveByIdentity(root, repository, domains, want) {
-    const all = domains.flatMap((d) => domainCandidates(root, repository, d).flatMap((c) => {
-        const meta = readArchiveMeta(c.dir);
-        return meta ? [{ ...c, parts: meta.key, meta }] : [];
-    }));
+    const all = domains.flatMap((d) => domainCandidates(root, repository, d).map((c) => ({ ...c, parts: c.meta.key })));
     const pick = chooseByIdentity(all, want, domains);
     if (pick)
         return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
-    if (all.length === 0)
+    const newest = newestOf(all);
+    if (!newest)
         return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
-    const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
     const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
     return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
 }
@@ -6341,7 +6410,7 @@ async function archive_saveArchive(o) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(o.dir), `.${(0,external_node_path_.basename)(o.dir)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     let writing;
     try {
-        const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
+        const plan = o.plan ?? planArchive(listBuildDir(o.buildDir), new Set(o.local));
         const { files, bytes } = filesOf(o.buildDir, plan.include);
         if (plan.include.length === 0)
             return not('nothing', `no dependency artifacts in ${o.buildDir}`);
@@ -6430,18 +6499,13 @@ async function restoreHeld(o, data, not, ms) {
     try {
         await fs.mkdir(o.buildDir, { recursive: true });
         await fs.mkdir(tmp);
-        let read;
-        try {
-            read = await unpackTar(data, tmp, compressor, o.timeoutMs);
-        }
-        catch (e) {
-            // zstd's own frame checksum often trips before ours: say which it was, altered or not.
-            const sum = await fileSha256(data).catch(() => '');
-            return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
-        }
-        if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
-            return not('altered', `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`);
-        }
+        const got = await unpackTar(data, tmp, compressor, o.timeoutMs, meta);
+        // The checksum first: an archive not as it was saved is refused as such, whatever tar made of it.
+        const bad = got.read && digestMismatch(meta, got.read, data);
+        if (bad)
+            return not(bad.reason, `${bad.detail}: refused, nothing restored`);
+        if (got.failed || !got.read)
+            return not('failed', `${got.failed ?? `reading ${data}: no checksum`}: nothing restored`);
         await removeEscapingLinks(tmp);
         const entries = namesIn(tmp).sort();
         const taken = entries.filter((e) => existsSync(join(o.buildDir, e)));
@@ -7158,23 +7222,6 @@ function checkFloor(o, r) {
 
 
 
-/** The checksum and size of the data of the archive `dir`, read once. */
-async function readDigest(dir) {
-    const hash = hashing();
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)((0,external_node_path_.join)(dir, DATA)), hash.t, new external_node_stream_.Writable({ write: (_c, _e, cb) => cb() }));
-    return hash.result();
-}
-/** Pure: how the data read differs from what archive.json names, or undefined when it matches. */
-function digestMismatch(meta, read, where) {
-    if (read.bytes !== meta.bytes)
-        return { reason: 'truncated', detail: `${(0,external_node_path_.join)(where, DATA)} has ${read.bytes} bytes, ${meta.bytes} were saved` };
-    if (read.sha256 !== meta.sha256)
-        return {
-            reason: 'altered',
-            detail: `${(0,external_node_path_.join)(where, DATA)} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…)`,
-        };
-    return undefined;
-}
 /** mkdir -p with an exact mode for each directory it creates; says which it created. */
 async function makeDirs(dir, mode) {
     const missing = [];
@@ -7224,6 +7271,24 @@ async function copyArchive(from, to, o) {
     const there = readArchiveMeta(to);
     if (there)
         return not('exists', `${to} is already there`, there);
+    const reading = o.locks?.from ? await flock_hold([(0,external_node_path_.join)(from, DATA)], { shared: true }).catch(() => undefined) : undefined;
+    // Held exclusively, the source is being removed; gone once locked, it was removed meanwhile.
+    if (o.locks?.from && (!reading || !(0,external_node_fs_.existsSync)((0,external_node_path_.join)(from, DATA)))) {
+        if (reading)
+            await flock_release(reading);
+        return not('failed', `${from} is being removed by another process: not copied`);
+    }
+    const held = reading ? [reading] : [];
+    try {
+        return await copyHeld(from, to, meta, o, held, not, ms);
+    }
+    finally {
+        for (const h of held)
+            await flock_release(h);
+    }
+}
+/** The copy, under the source's lock when it has one; the temp directory's lock joins `held`. */
+async function copyHeld(from, to, meta, o, held, not, ms) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(to), `.${(0,external_node_path_.basename)(to)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     let made = [];
     try {
@@ -7232,16 +7297,28 @@ async function copyArchive(from, to, o) {
         if (o.dirMode !== undefined)
             await external_node_fs_.promises.chmod(tmp, o.dirMode);
         let read;
+        const writing = async () => {
+            if (!o.locks?.to)
+                return;
+            const h = await flock_hold([(0,external_node_path_.join)(tmp, DATA)]);
+            if (!h)
+                throw new Error(`${(0,external_node_path_.join)(tmp, DATA)} is locked by another process`);
+            held.push(h);
+        };
         if (o.how === 'link') {
             await external_node_fs_.promises.link((0,external_node_path_.join)(from, DATA), (0,external_node_path_.join)(tmp, DATA));
-            read = await readDigest(tmp);
+            await writing();
+            read = await digestFile((0,external_node_path_.join)(tmp, DATA));
         }
         else {
             const hash = hashing();
+            // Made before it is locked, with its mode: flock would make it with the umask's.
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(tmp, DATA), '', { mode: o.fileMode ?? 0o644 });
+            await writing();
             await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)((0,external_node_path_.join)(from, DATA)), hash.t, (0,external_node_fs_.createWriteStream)((0,external_node_path_.join)(tmp, DATA), { mode: o.fileMode ?? 0o644 }));
             read = hash.result();
         }
-        const bad = digestMismatch(meta, read, from);
+        const bad = archive_stream_digestMismatch(meta, read, (0,external_node_path_.join)(from, DATA));
         if (bad) {
             await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
             await unmake(made);
@@ -7255,6 +7332,7 @@ async function copyArchive(from, to, o) {
             for (const f of [DATA, META])
                 if (o.how === 'copy' || f === META)
                     await external_node_fs_.promises.chmod((0,external_node_path_.join)(tmp, f), o.fileMode);
+        await o.whileHeld?.(tmp);
         try {
             await external_node_fs_.promises.rename(tmp, to);
         }
@@ -7495,7 +7573,7 @@ function actionsCacheStore(env) {
                     return not('refused', `the entry ${matched} does not describe the archive its name says (${holds}): not restored`);
                 }
                 const into = layout_archiveDir(q.root, q.repository, entry.domain, entry.fallback, entry.exact);
-                const c = await copyArchive(from, into, { how: 'link' });
+                const c = await copyArchive(from, into, { how: 'link', locks: { to: true } });
                 if (c.copied || c.reason === 'exists' || c.reason === 'raced')
                     return { fetched: true, dir: into, domain: entry.domain, how: entry.how, bytes: meta.bytes, ms: since(t0) };
                 return not(c.reason === 'failed' ? 'error' : 'refused', c.detail);
@@ -7521,7 +7599,11 @@ function actionsCacheStore(env) {
                 if (look.result.matchedKey === key)
                     return not('exists', `${key} is already there`);
                 // Links, verified as they are made: an archive altered on this host is never sent.
-                const c = await copyArchive(p.dir, (0,external_node_path_.join)(s.dir, CACHE_ENTRY), { how: 'link', meta: (m) => ({ ...m, key: partsForFleet(m.key) }) });
+                const c = await copyArchive(p.dir, (0,external_node_path_.join)(s.dir, CACHE_ENTRY), {
+                    how: 'link',
+                    meta: (m) => ({ ...m, key: partsForFleet(m.key) }),
+                    locks: { from: true },
+                });
                 if (!c.copied)
                     return not(c.reason === 'failed' ? 'error' : 'refused', c.detail);
                 const saved = await callWorker({ op: 'cache-save', paths: [CACHE_ENTRY], key }, { ...call, timeoutMs: bound(p.bounds, 'putMs') });
@@ -7831,7 +7913,8 @@ async function saveTier(o) {
         const local = new Set(k.local);
         const pkg = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
         const deps = countUnits(readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))), Date.parse(o.startedAt)).built;
-        const packages = planArchive(listBuildDir(o.buildDir), local).packages;
+        const plan = planArchive(listBuildDir(o.buildDir), local);
+        const packages = plan.packages;
         const decision = decideSave({
             cap: o.cap,
             layout: o.layout,
@@ -7851,7 +7934,7 @@ async function saveTier(o) {
             if (gone.outcome === 'live')
                 return skip('a restore is reading the archive of its exact key, which holds fewer packages: kept');
         }
-        const saved = await archive_saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], timeoutMs: o.timeoutMs });
+        const saved = await archive_saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], plan, timeoutMs: o.timeoutMs });
         if (!saved.saved) {
             if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock')
                 return skip(saved.detail);
@@ -8934,7 +9017,7 @@ async function home_sources_checkSources(c) {
         const at = afterOwnWrites();
         await settle(at);
         for (const w of todo.filter((x) => x.tree)) {
-            if (!w.t.git && w.sha && (await crates_fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
+            if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
                 r.unchecked.push({ crate: w.t.key, why: `${w.crateFile} changed while it was checked` });
                 w.tree = undefined;
                 delete rec.crates[w.t.key];
@@ -9018,10 +9101,10 @@ async function prepare(c, w, r, rec) {
     // The `.crate` is hashed unless it is the one recorded and has not changed since.
     const rehash = pl.action === 'extract' || (pl.action === 'verify' && pl.crate);
     w.only = pl.action === 'verify' ? pl.only : undefined;
-    const hashed = !rehash ? want : (await isFile(w.crateFile)) ? await crates_fileSha256(w.crateFile) : undefined;
+    const hashed = !rehash ? want : (await isFile(w.crateFile)) ? await fileSha256(w.crateFile) : undefined;
     if (hashed !== want) {
         const blob = blobPath(c.root, want);
-        if ((await isFile(blob)) && (await crates_fileSha256(blob)) === want) {
+        if ((await isFile(blob)) && (await fileSha256(blob)) === want) {
             await placeAtomically(w.crateFile, { from: blob, mode: 'link' });
             r.replaced.push({ crate: w.t.key, how: hashed ? 'replaced from the crate store' : 'restored from the crate store' });
             w.only = undefined; // another `.crate`: the whole tree against it

@@ -413,7 +413,8 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
       readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))),
       Date.parse(o.startedAt),
     ).built;
-    const packages = planArchive(listBuildDir(o.buildDir), local).packages;
+    const plan = planArchive(listBuildDir(o.buildDir), local);
+    const packages = plan.packages;
     const decision = decideSave({
       cap: o.cap,
       layout: o.layout,
@@ -431,7 +432,7 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
       const gone = await removeHostArchive(o.root, dir, 'replaced by a fuller archive of the same key', o.timeoutMs);
       if (gone.outcome === 'live') return skip('a restore is reading the archive of its exact key, which holds fewer packages: kept');
     }
-    const saved = await saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], timeoutMs: o.timeoutMs });
+    const saved = await saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], plan, timeoutMs: o.timeoutMs });
     if (!saved.saved) {
       if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock') return skip(saved.detail);
       // A host without zstd has no host tier: said in the log and the summary, not warned at every job's end.

@@ -42,10 +42,12 @@ import { Failure } from '../model/failure.js';
  *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
  *   <archive>/archive.tar.zst           a restore of that dependency archive     shared     never: held
- *     (store/archive.ts)                while it reads (store/archive.ts)                  exclusively, it is
- *                                                                                          being removed: a miss
- *   the same, in a save's temp          the save writing it, until its rename    exclusive  never (a new file)
- *     directory (`.<exact>.<rand>.tmp`)
+ *     (store/archive.ts)                while it reads (store/archive.ts), and             exclusively, it is
+ *                                       a copy sending it to a fleet store                 being removed: a miss
+ *                                       (store/archive-copy.ts)
+ *   the same, in a save's temp          the save writing it, and a fleet fetch   exclusive  never (a new file)
+ *     directory (`.<exact>.<rand>.tmp`) copying into the host tier
+ *                                       (store/archive-copy.ts), until the rename
  *   <archive>/archive.tar.zst           whatever removes an archive: the guard,  exclusive  never (-n): a busy
  *                                       the host tier's cap, a closed PR                   one is being read
  *                                       (store/archive-host.ts), and the probe              (or written) and is

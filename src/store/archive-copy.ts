@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DATA, META, type ArchiveMeta, readArchiveMeta } from './archive.js';
-import { hashing } from './archive-stream.js';
+import { type Held, hold, release } from '../os/flock.js';
+import { digestFile, digestMismatch, hashing } from './archive-stream.js';
 
 /*
  * A dependency archive moved whole from one place to another: from the host tier to a fleet
@@ -18,7 +18,9 @@ import { hashing } from './archive-stream.js';
  *
  * rename(2) of a directory onto a non-empty one fails (ENOTEMPTY, EEXIST) on every filesystem,
  * NFS and CephFS included, where the server decides it: the one guarantee two hosts writing one
- * key rely on. No lock is taken: flock is unreliable on NFS (FIELD-NOTES).
+ * key rely on. No lock is taken on a fleet store's side: flock is unreliable on NFS (FIELD-NOTES).
+ * The host tier's side is locked as a restore and a save lock it (`locks`), so the guard never
+ * takes an archive being sent, nor a fetch landing.
  */
 
 export type CopyOutcome =
@@ -40,28 +42,17 @@ export interface CopyOptions {
   fileMode?: number;
   /** archive.json as the copy keeps it (the fleet's: model/archive-store.ts `partsForFleet`); else verbatim. */
   meta?: (m: ArchiveMeta) => ArchiveMeta;
-}
-
-/** The checksum and size of the data of the archive `dir`, read once. */
-export async function readDigest(dir: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = hashing();
-  await pipeline(createReadStream(join(dir, DATA)), hash.t, new Writable({ write: (_c, _e, cb) => cb() }));
-  return hash.result();
-}
-
-/** Pure: how the data read differs from what archive.json names, or undefined when it matches. */
-export function digestMismatch(
-  meta: ArchiveMeta,
-  read: { sha256: string; bytes: number },
-  where: string,
-): { reason: 'truncated' | 'altered'; detail: string } | undefined {
-  if (read.bytes !== meta.bytes) return { reason: 'truncated', detail: `${join(where, DATA)} has ${read.bytes} bytes, ${meta.bytes} were saved` };
-  if (read.sha256 !== meta.sha256)
-    return {
-      reason: 'altered',
-      detail: `${join(where, DATA)} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…)`,
-    };
-  return undefined;
+  /**
+   * The host tier's locks (store/archive.ts has the rule), for a side that is in a host tier;
+   * never on a shared directory, where flock is not to be trusted. `from`: the source's data
+   * file, shared while it is read, as a restore holds it, so the guard leaves the archive being
+   * sent. `to`: the temp directory's data file, exclusively until the rename, as a save holds
+   * its own, so the guard sees a copy in progress and not what a killed one left (it takes an
+   * unlocked temp directory after a minute, and a fetch of 170 MiB at 1 MiB/s takes three).
+   */
+  locks?: { from?: boolean; to?: boolean };
+  /** Runs with the data copied and verified and the locks held, before the rename (a test runs a guard there). */
+  whileHeld?: (tmp: string) => Promise<void>;
 }
 
 /** mkdir -p with an exact mode for each directory it creates; says which it created. */
@@ -116,6 +107,30 @@ export async function copyArchive(from: string, to: string, o: CopyOptions): Pro
   if (!meta) return not('unreadable', `${join(from, META)} is missing or not an archive description this version reads`);
   const there = readArchiveMeta(to);
   if (there) return not('exists', `${to} is already there`, there);
+  const reading = o.locks?.from ? await hold([join(from, DATA)], { shared: true }).catch(() => undefined) : undefined;
+  // Held exclusively, the source is being removed; gone once locked, it was removed meanwhile.
+  if (o.locks?.from && (!reading || !existsSync(join(from, DATA)))) {
+    if (reading) await release(reading);
+    return not('failed', `${from} is being removed by another process: not copied`);
+  }
+  const held: Held[] = reading ? [reading] : [];
+  try {
+    return await copyHeld(from, to, meta, o, held, not, ms);
+  } finally {
+    for (const h of held) await release(h);
+  }
+}
+
+/** The copy, under the source's lock when it has one; the temp directory's lock joins `held`. */
+async function copyHeld(
+  from: string,
+  to: string,
+  meta: ArchiveMeta,
+  o: CopyOptions,
+  held: Held[],
+  not: (reason: Exclude<CopyOutcome, { copied: true }>['reason'], detail: string, meta?: ArchiveMeta) => CopyOutcome,
+  ms: () => number,
+): Promise<CopyOutcome> {
   const tmp = join(dirname(to), `.${basename(to)}.${randomBytes(4).toString('hex')}.tmp`);
   let made: string[] = [];
   try {
@@ -123,15 +138,25 @@ export async function copyArchive(from: string, to: string, o: CopyOptions): Pro
     await fs.mkdir(tmp);
     if (o.dirMode !== undefined) await fs.chmod(tmp, o.dirMode);
     let read: { sha256: string; bytes: number };
+    const writing = async () => {
+      if (!o.locks?.to) return;
+      const h = await hold([join(tmp, DATA)]);
+      if (!h) throw new Error(`${join(tmp, DATA)} is locked by another process`);
+      held.push(h);
+    };
     if (o.how === 'link') {
       await fs.link(join(from, DATA), join(tmp, DATA));
-      read = await readDigest(tmp);
+      await writing();
+      read = await digestFile(join(tmp, DATA));
     } else {
       const hash = hashing();
+      // Made before it is locked, with its mode: flock would make it with the umask's.
+      await fs.writeFile(join(tmp, DATA), '', { mode: o.fileMode ?? 0o644 });
+      await writing();
       await pipeline(createReadStream(join(from, DATA)), hash.t, createWriteStream(join(tmp, DATA), { mode: o.fileMode ?? 0o644 }));
       read = hash.result();
     }
-    const bad = digestMismatch(meta, read, from);
+    const bad = digestMismatch(meta, read, join(from, DATA));
     if (bad) {
       await fs.rm(tmp, { recursive: true, force: true });
       await unmake(made);
@@ -140,6 +165,7 @@ export async function copyArchive(from: string, to: string, o: CopyOptions): Pro
     if (o.meta) await fs.writeFile(join(tmp, META), JSON.stringify(o.meta(meta), null, 1) + '\n');
     else await fs.copyFile(join(from, META), join(tmp, META));
     if (o.fileMode !== undefined) for (const f of [DATA, META]) if (o.how === 'copy' || f === META) await fs.chmod(join(tmp, f), o.fileMode);
+    await o.whileHeld?.(tmp);
     try {
       await fs.rename(tmp, to);
     } catch (e) {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { type Piped, spawnPiped } from '../os/pipe.js';
+import { type Piped, spawnFed, spawnPiped } from '../os/pipe.js';
 
 /*
  * A dependency archive's bytes: a POSIX tar (GNU tar: nanosecond mtimes in pax headers, which
@@ -52,6 +53,34 @@ export function hashing(): { t: Transform; result: () => Written } {
   return { t, result: () => ({ sha256: h.digest('hex'), bytes }) };
 }
 
+/** Reads of 1 MiB: a sixteenth of the read calls of Node's default, for a file of hundreds of MiB. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * The checksum and size of a file, read once. Given an open handle, it reads at explicit offsets
+ * (pread), so a command reading the same open file (unpackTar's zstd) keeps its own offset.
+ */
+export async function digestFile(file: string | FileHandle): Promise<Written> {
+  const hash = hashing();
+  const from = typeof file === 'string' ? createReadStream(file, { highWaterMark: READ_CHUNK }) : readAt0(file);
+  await pipeline(from, hash.t, new Writable({ write: (_c, _e, cb) => cb() }));
+  return hash.result();
+}
+
+/** A stream of an open file from its first byte, by positional reads, leaving the handle open. */
+const readAt0 = (fh: FileHandle) => createReadStream('', { fd: fh, start: 0, autoClose: false, highWaterMark: READ_CHUNK });
+
+/** Pure: how the bytes read of `file` differ from what was saved, or undefined when they match. */
+export function digestMismatch(saved: Written, read: Written, file: string): { reason: 'truncated' | 'altered'; detail: string } | undefined {
+  if (read.bytes !== saved.bytes) return { reason: 'truncated', detail: `${file} has ${read.bytes} bytes, ${saved.bytes} were saved` };
+  if (read.sha256 !== saved.sha256)
+    return {
+      reason: 'altered',
+      detail: `${file} does not match the sha256 saved beside it (${saved.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…)`,
+    };
+  return undefined;
+}
+
 /**
  * Node's zstd on one thread: with ZSTD_c_nbWorkers set, Node 24.9's stream fails midway
  * ("stream.push() after EOF") once its input comes in many chunks (measured with a tar of a
@@ -84,11 +113,12 @@ export async function packTar(dir: string, files: string[], out: string, compres
   const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
   const tar = spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
   tar.stdin.end(files.map((f) => `${f}\0`).join(''));
-  const z = compressor === 'zstd' ? spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
+  // zstd reads tar's output in the kernel: only the compressed bytes (a fifth) pass through here, to be hashed.
+  const z = compressor === 'zstd' ? spawnFed('zstd', ['-3', '-T0', '-q', '-c'], tar.stdout, timeoutMs) : undefined;
   const hash = hashing();
   const write = createWriteStream(out, { mode: 0o644 });
   try {
-    if (z) await Promise.all([pipeline(tar.stdout, z.stdin), pipeline(z.stdout, hash.t, write)]);
+    if (z) await pipeline(z.stdout, hash.t, write);
     else await pipeline(tar.stdout, nodeCompressor(), hash.t, write);
   } catch (e) {
     // The first failure says why; the commands stopped after it say only that they were stopped.
@@ -104,27 +134,63 @@ export async function packTar(dir: string, files: string[], out: string, compres
   return hash.result();
 }
 
+/** What unpackTar did: the checksum of what it read (undefined: the file could not be read) and why the extraction failed, if it did. */
+export interface Unpacked {
+  read?: Written;
+  failed?: string;
+}
+
 /**
- * Streams `file` through zstd and `tar --extract` into the directory `into`, and says the
- * checksum of the bytes it read: the caller compares it before anything leaves `into`. Throws
- * with the step that failed (a truncated file fails in zstd or tar).
+ * Extracts `file` (zstd, then `tar --extract`) into the directory `into`, and says the checksum of
+ * the file as it read it: the caller compares it before anything leaves `into`. Never throws.
+ *
+ * The checksum is taken beside the extraction, not in its way: zstd reads the open file itself
+ * and writes into tar's stdin, and this process hashes the same open file by positional reads
+ * (one inode, whatever happens to its path). When the checksum is known not to be `expected`'s,
+ * zstd and tar are stopped: an altered archive is never extracted to its end. tar reads 128 KiB
+ * records (a tenth of the read and write calls of its default 10 KiB), gathered whole from the
+ * pipe; --ignore-zeros makes it read to the end of its input, so zstd never meets a closed pipe.
  */
-export async function unpackTar(file: string, into: string, compressor: Compressor, timeoutMs: number): Promise<Written> {
-  // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
-  // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
-  const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
-  const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
-  const hash = hashing();
+export async function unpackTar(file: string, into: string, compressor: Compressor, timeoutMs: number, expected?: Written): Promise<Unpacked> {
+  let fh: FileHandle;
   try {
-    if (z) await Promise.all([pipeline(createReadStream(file), hash.t, z.stdin), pipeline(z.stdout, tar.stdin)]);
-    else await pipeline(createReadStream(file), hash.t, zlib.createZstdDecompress(), tar.stdin);
+    fh = await fs.open(file, 'r');
   } catch (e) {
-    tar.kill();
-    z?.kill();
-    const why = (z && failed('zstd', await z.done)) ?? failed('tar', await tar.done);
-    throw new Error(`reading ${file}: ${why ?? (e as Error).message}`);
+    return { failed: `reading ${file}: ${(e as Error).message}` };
   }
-  const why = (z && failed('zstd', await z.done)) ?? failed('tar', await tar.done);
-  if (why) throw new Error(`reading ${file}: ${why}`);
-  return hash.result();
+  try {
+    const tarArgs = ['--extract', '--ignore-zeros', '--file=-', '--blocking-factor=256', '--read-full-records', '--no-same-owner', `--directory=${into}`];
+    let z: Omit<Piped, 'stdin'> | undefined;
+    let tar: Omit<Piped, 'stdin'>;
+    let fed: Promise<string | undefined> = Promise.resolve(undefined);
+    if (compressor === 'zstd') {
+      z = spawnFed('zstd', ['-d', '-q', '-c'], fh.fd, timeoutMs);
+      tar = spawnFed('tar', tarArgs, z.stdout, timeoutMs);
+    } else {
+      const piped = spawnPiped('tar', tarArgs, timeoutMs);
+      tar = piped;
+      fed = pipeline(readAt0(fh), zlib.createZstdDecompress(), piped.stdin).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+    }
+    const stop = () => {
+      tar.kill();
+      z?.kill();
+    };
+    const hashed = digestFile(fh).then(
+      (r) => {
+        if (expected && digestMismatch(expected, r, file)) stop();
+        return r;
+      },
+      () => undefined,
+    );
+    const fedWhy = await fed;
+    if (fedWhy) stop();
+    const [read, zd, td] = await Promise.all([hashed, z?.done, tar.done]);
+    const why = (zd && failed('zstd', zd)) ?? failed('tar', td) ?? fedWhy;
+    return { read, ...(why ? { failed: `reading ${file}: ${why}` } : {}) };
+  } finally {
+    await fh.close();
+  }
 }

@@ -5,12 +5,11 @@ import { arch } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ARCHIVE_FORMAT, type ArchiveCandidate, type ArchiveKey, chooseArchive, chooseByIdentity, keyDifferences } from '../model/archive-key.js';
 import { archiveDir } from '../model/layout.js';
-import { NOT_PROFILE, planArchive, type ProfileListing } from '../model/archive-content.js';
+import { type ArchivePlan, NOT_PROFILE, planArchive, type ProfileListing } from '../model/archive-content.js';
 import { writeAtomic } from '../os/fsutil.js';
-import { fileSha256 } from './crates.js';
 import { removeEscapingLinks } from '../os/copy.js';
 import { type Held, hold, release } from '../os/flock.js';
-import { chooseCompressor, type Compressor, nodeHasZstd, packTar, unpackTar } from './archive-stream.js';
+import { chooseCompressor, type Compressor, digestMismatch, nodeHasZstd, packTar, unpackTar } from './archive-stream.js';
 
 /*
  * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
@@ -26,10 +25,10 @@ import { chooseCompressor, type Compressor, nodeHasZstd, packTar, unpackTar } fr
  * second job removes its temp directory: a reader sees no archive or one whole archive, never a
  * data file of one save with the checksum of another.
  *
- * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
- * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
- * tar succeeded and the checksum and size match archive.json are its top entries (the profile
- * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
+ * Restore: zstd and `tar --extract` unpack the data into a temp directory inside the build dir
+ * (`.cargo-isolate-restore-<random>`, same filesystem) while this process hashes the same open
+ * file beside them (archive-stream.ts unpackTar). Only when tar succeeded and the checksum and
+ * size match archive.json are its top entries (the profile dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
  * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
  * the nanosecond): cargo's fingerprints compare them.
  *
@@ -156,46 +155,50 @@ export function readArchiveMeta(dir: string): ArchiveMeta | undefined {
   }
 }
 
-/** The archives saved under one fallback key's directory (archiveDir without `exact`). */
-export function listArchives(fallbackDir: string): (ArchiveCandidate & { dir: string })[] {
+/** The archives saved under one fallback key's directory (archiveDir without `exact`), each with its archive.json, read once. */
+export function listArchives(fallbackDir: string): (ArchiveCandidate & { dir: string; meta: ArchiveMeta })[] {
   return dirsIn(fallbackDir)
     .filter((n) => !n.startsWith('.'))
     .flatMap((n) => {
       const meta = readArchiveMeta(join(fallbackDir, n));
-      return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: join(fallbackDir, n) }] : [];
+      return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: join(fallbackDir, n), meta }] : [];
     });
 }
 
 export type Found = { found: true; dir: string; how: 'exact' | 'fallback'; domain: string; meta: ArchiveMeta } | { found: false; why: string };
 
+/** Pure: the newest of `archives`. */
+const newestOf = <T extends { savedAt: string }>(archives: T[]): T | undefined => [...archives].sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+
 /**
  * The archive a start restores, among the trust domains it may read (its own and its base's:
  * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
  * there is none, or the parts in which the newest archive of those domains differs from `key`.
+ * Each archive.json is read once: the fallback key's directories first, the rest only for a miss.
  */
 export function findArchive(root: string, repository: string, domains: string[], key: ArchiveKey): Found {
   const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
   const r = chooseArchive(under, key);
-  const meta = r && readArchiveMeta((r.pick as (typeof under)[number]).dir);
-  if (r && meta) {
+  if (r) {
     const c = r.pick as (typeof under)[number];
-    return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
+    return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta: c.meta };
   }
-  const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
-  const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
-  const newestMeta = newest && readArchiveMeta(newest.dir);
-  if (!newestMeta) return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
-  const parts = keyDifferences(newestMeta.key, key.parts);
+  const others = domains.flatMap((domain) => domainCandidates(root, repository, domain, key.fallback));
+  const newest = newestOf([...under, ...others]);
+  if (!newest) return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+  const parts = keyDifferences(newest.meta.key, key.parts);
   return {
     found: false,
-    why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
+    why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.meta.savedAt}) was built with another ${parts.join(', ')}`,
   };
 }
 
-/** The archives of a trust domain, under every fallback key, each with its domain. */
-const domainCandidates = (root: string, repository: string, domain: string) => {
+/** The archives of a trust domain, under every fallback key but `except` (already listed), each with its domain. */
+const domainCandidates = (root: string, repository: string, domain: string, except?: string) => {
   const domainDir = dirname(archiveDir(root, repository, domain, 'any'));
-  return dirsIn(domainDir).flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
+  return dirsIn(domainDir)
+    .filter((f) => f !== except)
+    .flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
 };
 
 /**
@@ -208,16 +211,11 @@ export function findArchiveByIdentity(
   domains: string[],
   want: Parameters<typeof chooseByIdentity>[1],
 ): { found: true; dir: string; domain: string; meta: ArchiveMeta } | { found: false; why: string } {
-  const all = domains.flatMap((d) =>
-    domainCandidates(root, repository, d).flatMap((c) => {
-      const meta = readArchiveMeta(c.dir);
-      return meta ? [{ ...c, parts: meta.key, meta }] : [];
-    }),
-  );
+  const all = domains.flatMap((d) => domainCandidates(root, repository, d).map((c) => ({ ...c, parts: c.meta.key })));
   const pick = chooseByIdentity(all, want, domains);
   if (pick) return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
-  if (all.length === 0) return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
-  const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+  const newest = newestOf(all);
+  if (!newest) return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
   const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
   return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
 }
@@ -255,6 +253,8 @@ export interface SaveOptions {
   local: string[];
   compressor?: Compressor;
   timeoutMs: number;
+  /** What to archive, when the caller has planned it already (job/tiers.ts, to decide whether to save): `local` is then not read again. */
+  plan?: ArchivePlan;
 }
 
 /** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
@@ -269,7 +269,7 @@ export async function saveArchive(o: SaveOptions): Promise<SaveOutcome> {
   const tmp = join(dirname(o.dir), `.${basename(o.dir)}.${randomBytes(4).toString('hex')}.tmp`);
   let writing: Held | undefined;
   try {
-    const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
+    const plan = o.plan ?? planArchive(listBuildDir(o.buildDir), new Set(o.local));
     const { files, bytes } = filesOf(o.buildDir, plan.include);
     if (plan.include.length === 0) return not('nothing', `no dependency artifacts in ${o.buildDir}`);
     await fs.mkdir(dirname(o.dir), { recursive: true });
@@ -364,20 +364,11 @@ async function restoreHeld(
   try {
     await fs.mkdir(o.buildDir, { recursive: true });
     await fs.mkdir(tmp);
-    let read;
-    try {
-      read = await unpackTar(data, tmp, compressor, o.timeoutMs);
-    } catch (e) {
-      // zstd's own frame checksum often trips before ours: say which it was, altered or not.
-      const sum = await fileSha256(data).catch(() => '');
-      return not(sum === meta.sha256 ? 'failed' : 'altered', `${(e as Error).message}: refused, nothing restored`);
-    }
-    if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
-      return not(
-        'altered',
-        `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`,
-      );
-    }
+    const got = await unpackTar(data, tmp, compressor, o.timeoutMs, meta);
+    // The checksum first: an archive not as it was saved is refused as such, whatever tar made of it.
+    const bad = got.read && digestMismatch(meta, got.read, data);
+    if (bad) return not(bad.reason, `${bad.detail}: refused, nothing restored`);
+    if (got.failed || !got.read) return not('failed', `${got.failed ?? `reading ${data}: no checksum`}: nothing restored`);
     await removeEscapingLinks(tmp);
     const entries = namesIn(tmp).sort();
     const taken = entries.filter((e) => existsSync(join(o.buildDir, e)));

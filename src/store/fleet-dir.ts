@@ -21,13 +21,13 @@ import { listDir } from '../os/absent.js';
  * no uid restores another's anyway, and each uid's part is written by that uid alone.
  *
  * Put: the archive is copied from the host tier, verified as it is read (archive-copy.ts: temp
- * then rename, the first of two hosts wins whole). The store's directories get mode 0755 and its
+ * then rename, the first of two hosts wins whole), under the host tier's read lock. The store's directories get mode 0755 and its
  * files 0644 whatever the umask. A share that maps this uid to another (NFS's root squashing)
  * writes files this uid's jobs would refuse: such a store is read-only to the job, and said so.
  * Fetch: the entry the host tier would choose (findArchive: exact key, else the newest under the
  * fallback key, in the job's own trust domain or its base's), restored only when it is this
  * uid's own and writable by nobody else (model/archive-store.ts `untrustedEntry`), copied into
- * the host tier verified; the engine verifies it again as it restores.
+ * the host tier verified, its temp directory there locked as a save's is; the engine verifies it again as it restores.
  *
  * Kept: the newest KEEP archives under each fallback key (a job's archives, one per Cargo.lock);
  * an older one is renamed to a dot-name (readers skip those) and removed by the put that
@@ -74,6 +74,8 @@ export interface DirFetchRequest {
   /** The start's whole key; or, for a start that knows only who it is (the runner's hook), its identity: the job's newest archive. */
   key?: ArchiveKey;
   identity?: IdentityParts;
+  /** Runs while the copy into the host tier is held, before its rename (a test runs a guard there; a function never reaches the worker). */
+  whileHeld?: (tmp: string) => Promise<void>;
 }
 
 /** Finds the archive a start may restore in the store and copies it into the host tier. Never throws. */
@@ -91,7 +93,8 @@ export async function fetchFromDir(q: DirFetchRequest): Promise<DirFetch> {
     const why = untrustedEntry(await chain(base, found.dir), q.uid);
     if (why) return { fetched: false, reason: 'refused', detail: `${why}: another user could have written it; not restored` };
     const into = archiveDir(q.root, q.repository, found.domain, found.meta.fallback, found.meta.exact);
-    const c = await copyArchive(found.dir, into, { how: 'copy' });
+    // Into the host tier under its lock: the guard leaves a copy in progress alone, however long the share takes.
+    const c = await copyArchive(found.dir, into, { how: 'copy', locks: { to: true }, whileHeld: q.whileHeld });
     if (c.copied || c.reason === 'exists' || c.reason === 'raced')
       return { fetched: true, dir: into, domain: found.domain, how: found.how, bytes: c.copied ? c.bytes : found.meta.bytes };
     const reason: FleetReason = c.reason === 'altered' || c.reason === 'truncated' || c.reason === 'unreadable' ? 'refused' : 'error';
@@ -109,6 +112,8 @@ export interface DirPutRequest {
   key: ArchiveKey & { exact: string };
   /** The archive in the host tier. */
   from: string;
+  /** Runs while the copy is held, before its rename (a test runs a guard there; a function never reaches the worker). */
+  whileHeld?: (tmp: string) => Promise<void>;
 }
 
 /** Sends a host-tier archive to the store, unless one of its key is there. Never throws. */
@@ -133,7 +138,15 @@ export async function putToDir(p: DirPutRequest): Promise<DirPut> {
         detail: fleetStoreMapsUid(base, owner, p.uid),
       };
     const to = archiveDir(base, p.repository, p.domain, p.key.fallback, p.key.exact);
-    const c = await copyArchive(p.from, to, { how: 'copy', dirMode: 0o755, fileMode: 0o644, meta: (m) => ({ ...m, key: partsForFleet(m.key) }) });
+    // Read under the host tier's lock, as a restore reads: the guard leaves the archive being sent.
+    const c = await copyArchive(p.from, to, {
+      how: 'copy',
+      dirMode: 0o755,
+      fileMode: 0o644,
+      meta: (m) => ({ ...m, key: partsForFleet(m.key) }),
+      locks: { from: true },
+      whileHeld: p.whileHeld,
+    });
     if (!c.copied) {
       if (c.reason === 'exists' || c.reason === 'raced') return { put: false, reason: c.reason, detail: c.detail };
       if (c.reason === 'altered' || c.reason === 'truncated' || c.reason === 'unreadable') return { put: false, reason: 'refused', detail: c.detail };

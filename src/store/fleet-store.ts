@@ -224,7 +224,7 @@ function actionsCacheStore(env: Record<string, string | undefined>): FleetStore 
           return not('refused', `the entry ${matched} does not describe the archive its name says (${holds}): not restored`);
         }
         const into = archiveDir(q.root, q.repository, entry.domain, entry.fallback, entry.exact);
-        const c = await copyArchive(from, into, { how: 'link' });
+        const c = await copyArchive(from, into, { how: 'link', locks: { to: true } });
         if (c.copied || c.reason === 'exists' || c.reason === 'raced')
           return { fetched: true, dir: into, domain: entry.domain, how: entry.how, bytes: meta.bytes, ms: since(t0) };
         return not(c.reason === 'failed' ? 'error' : 'refused', c.detail);
@@ -248,7 +248,11 @@ function actionsCacheStore(env: Record<string, string | undefined>): FleetStore 
         if (!look.result.available) return not('unavailable', 'the runner gave this job no Actions cache service');
         if (look.result.matchedKey === key) return not('exists', `${key} is already there`);
         // Links, verified as they are made: an archive altered on this host is never sent.
-        const c = await copyArchive(p.dir, join(s.dir, CACHE_ENTRY), { how: 'link', meta: (m) => ({ ...m, key: partsForFleet(m.key) }) });
+        const c = await copyArchive(p.dir, join(s.dir, CACHE_ENTRY), {
+          how: 'link',
+          meta: (m) => ({ ...m, key: partsForFleet(m.key) }),
+          locks: { from: true },
+        });
         if (!c.copied) return not(c.reason === 'failed' ? 'error' : 'refused', c.detail);
         const saved = await callWorker({ op: 'cache-save', paths: [CACHE_ENTRY], key }, { ...call, timeoutMs: bound(p.bounds, 'putMs') });
         if (!saved.ok) return not(workerFault(saved).reason, workerFault(saved).detail);
