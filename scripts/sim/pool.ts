@@ -122,9 +122,11 @@ export class SimPool implements Model {
 
   /**
    * A host as it is, for the differential test (__tests__/policy.test.ts): slots with their
-   * records, bytes and leases, and the history so far, oldest first, as the day would have added it.
+   * records, bytes and leases, the history so far, oldest first, as the day would have added it,
+   * and the host tier's archives.
    */
-  seed(slots: Slot[], history: ({ job: UseEntry } | { closed: { repository: string; key: string; tMs: number } })[]): void {
+  seed(slots: Slot[], history: ({ job: UseEntry } | { closed: { repository: string; key: string; tMs: number } })[], archives: SimArchive[] = []): void {
+    for (const a of archives) this.addArchive({ ...a });
     for (const s of slots) {
       const slot = { ...s, bytes: 0 };
       this.all.push(slot);
@@ -338,7 +340,7 @@ export class SimPool implements Model {
   /**
    * A start with no warm build and nothing to copy: restoreSource over the host tier's archives
    * (and the fleet tier's, when the host has no exact key: policy.ts restoreTier). A fleet archive
-   * lands in the host tier first where it fits under the hard level, as a save does.
+   * lands in the host tier first, which is then kept under its cap as after a save.
    */
   private restore(job: Job, me: Me, now: number): { tier: 'host' | 'fleet'; bytes: number } | undefined {
     const want = archiveKeyOf(job.repo, job.spec.job, job.spec.jobKey);
@@ -348,10 +350,9 @@ export class SimPool implements Model {
     if (!r) return undefined;
     const nowMs = msOf(now);
     if (r.tier === 'fleet') {
+      // What the fleet store gives lands in the host tier, then is restored from there (tiers.ts restoreTier).
       this.archiveStats.fleetRestores++;
-      const vs = this.views(nowMs);
-      const hard = hardLevel(this.level.hard, this.stats, vs, this.level.threshold);
-      if (!this.archives.has(r.pick.path) && this.policy.copyFits(this.disk(), r.pick.bytes, hard)) {
+      if (!this.archives.has(r.pick.path)) {
         this.addArchive({ ...r.pick, lastUsedMs: nowMs });
         this.trim(r.pick.path, nowMs);
       }
@@ -403,7 +404,8 @@ export class SimPool implements Model {
     const nowMs = msOf(now);
     const bytes = job.spec.bytes * fraction;
     const domains = job.baseKey && job.baseKey !== job.key ? [job.key, job.baseKey] : [job.key];
-    const vs = this.views(nowMs);
+    // As tiers.ts saveTier asks: the units it compiled, an archive of its exact key in its own domain
+    // or its base's; no room measured (`fits` absent), as the product measures none.
     const decision = this.policy.saveArchive({
       fork: false,
       layout: 'slot',
@@ -411,7 +413,6 @@ export class SimPool implements Model {
       builtDependencies: compiledDependencies ? 98 : 0,
       found: domains.some((d) => this.archives.has(archivePath(job.repo, d, k.exact))),
       enabled: this.archiveCap > 0,
-      fits: this.policy.copyFits(this.disk(), bytes, hardLevel(this.level.hard, this.stats, vs, this.level.threshold)),
     });
     if (!decision.save) return undefined;
     const path = archivePath(job.repo, job.key, k.exact);
