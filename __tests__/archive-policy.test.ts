@@ -14,12 +14,14 @@ import {
   makePolicy,
   planPrune,
   restoreSource,
+  keepFetched,
   restoreTier,
   saveArchive,
   trimArchives,
 } from '../src/pool/policy.js';
 import { archiveValues, slotValues, statsOf } from '../src/pool/value.js';
 import type { Disk } from '../src/os/disk.js';
+import type { Level } from '../src/model/units.js';
 import type { SlotView } from '../src/pool/choose.js';
 import { historyLine, slotRecord } from './helpers/records.js';
 
@@ -325,5 +327,26 @@ describe("the host tier's cap", () => {
   ];
   test.each(cases)('%s', (_, archives, capGiB, keep, out) => {
     expect(trimArchives(archives, capGiB * GiB, keep).map((a) => a.path)).toEqual(out);
+  });
+});
+
+describe('what a start fetched from the fleet store keeps in the host tier', () => {
+  const disk = (freeBytes: number): Disk => ({
+    totalBytes: 100,
+    usedBytes: 100 - freeBytes,
+    freeBytes,
+    usedPercent: 100 - freeBytes,
+    inodes: 0,
+    inodesFree: 0,
+    inodePercent: 0,
+  });
+  test.each<[string, number, Level, boolean]>([
+    ['room for the largest build left: kept', 30, { kind: 'free', bytes: 20 }, true],
+    ["less free than the largest build: dropped, the room is the build's", 10, { kind: 'free', bytes: 20 }, false],
+    ['under a hard level in percent: kept', 30, { kind: 'percent', percent: 90 }, true],
+    ['over it: dropped', 5, { kind: 'percent', percent: 90 }, false],
+  ])('%s', (_, free, hard, keep) => {
+    expect(keepFetched(disk(free), hard)).toBe(keep);
+    expect(SHIPPED.keepFetched(disk(free), hard)).toBe(keep);
   });
 });

@@ -156,6 +156,23 @@ describe('the archive tiers', () => {
     expect(p.archiveStats.restores).toBe(1);
   });
 
+  test('a start from the fleet tier keeps its archive in the host tier only while the disk is under its hard level', () => {
+    const onDisk = (D: number) => {
+      const fleet = { archives: new Map() };
+      const w0 = { ...w, sccacheBytes: 0 };
+      const a = new SimPool(SHIPPED, 100 * GiB, levelsOf(), w0, { scope: 'runner', leaseWaitMs: 0, fleet });
+      const main = job('ref-main', 'test');
+      start(a, main, 'r1', 0);
+      a.end(main, 10); // saved on host A and sent to the fleet tier
+      const b = new SimPool(SHIPPED, D, levelsOf(), w0, { scope: 'runner', leaseWaitMs: 0, fleet });
+      expect(start(b, job('pr-1', 'test', 'ref-main'), 'r2', 11)).toBe('fleet');
+      return b.archives.size;
+    };
+    expect(onDisk(100 * GiB)).toBe(1);
+    // 4 GiB restored and 0.84 GiB fetched on 5 GiB: over the threshold (the hard level while no build is recorded).
+    expect(onDisk(5 * GiB)).toBe(0);
+  });
+
   test('with the host tier off (the policy without archives) nothing is saved or restored', () => {
     const p = pool(makePolicy({ archives: false }));
     const main = job('ref-main', 'test');

@@ -4399,6 +4399,15 @@ function restoreTier(host, fleet) {
     return host && { ...host, tier: 'host' };
 }
 /**
+ * Pure: whether an archive a start fetched from the fleet store stays in the host tier, measured
+ * once it is restored: only while the disk is under the hard level (hardLevel), whose room is for
+ * the build about to write. It landed after the job's guard made that room; kept anyway, it fails
+ * builds for disk on small hosts (on the fleet simulation, up to 57 jobs a day on hosts at the
+ * smallest disk their runners' builds fit on; none with this check, for the same compile hours).
+ * Not kept, the next start on this host fetches it again.
+ */
+const keepFetched = (disk, hard) => !beyond(disk, hard);
+/**
  * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
  * for its log: when its build holds dependency units and no archive of its exact key is in a
  * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
@@ -4500,6 +4509,7 @@ function makePolicy(o = {}) {
         copyFits,
         archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : archiveValues(archives, history, nowMs)),
         restoreSource: (archives, want, me, reuse) => (o.archives === false ? undefined : restoreSource(archives, want, me, reuse)),
+        keepFetched,
         saveArchive: (i) => saveArchive(o.archives === false ? { ...i, enabled: false } : i),
         trimArchives,
         compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
@@ -7744,6 +7754,11 @@ async function tiers_restoreTier(o) {
     if (got.restored) {
         r = { ...base, ...at, outcome: 'restored', bytes: got.meta.bytes, ms: ms() };
         o.log.info(`${tiers_describeRestore(r)}.`);
+        if (base.tier === 'fleet' && o.hard && !keepFetched(await measure(o.root), await o.hard())) {
+            const gone = await removeHostArchive(o.root, found.dir, 'fetched from the fleet store onto a disk over its hard level', o.timeoutMs).catch(() => undefined);
+            if (gone?.outcome === 'removed')
+                o.log.info(`Not kept in the host's tier: the disk of ${o.root} is over its hard level, whose room is for this build.`);
+        }
     }
     else if (REFUSED.has(got.reason)) {
         const gone = await removeHostArchive(o.root, found.dir, 'a corrupt dependency archive, refused by a restore', o.timeoutMs).catch(() => undefined);
@@ -11049,6 +11064,7 @@ async function startJob(o) {
                 cap: s.hostArchives,
                 buildDir: lease.dirs.target,
                 by: own ? 'key' : 'identity',
+                hard: async () => hardLevel(s.diskHardThreshold, await hostHistory(root), await scanSlots(root), s.diskThreshold),
                 context: {
                     identity: me,
                     env: { ...env, ...exports },

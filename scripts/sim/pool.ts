@@ -294,7 +294,7 @@ export class SimPool implements Model {
     }
     let fetched = 0;
     if (!how) {
-      const r = this.restore(job, me, now);
+      const r = this.restore(job, me, now, slot.bytes);
       if (r) {
         how = r.tier === 'host' ? 'archive' : 'fleet';
         fetched = r.tier === 'fleet' ? r.bytes : 0;
@@ -342,7 +342,7 @@ export class SimPool implements Model {
    * (and the fleet tier's, when the host has no exact key: policy.ts restoreTier). A fleet archive
    * lands in the host tier first, which is then kept under its cap as after a save.
    */
-  private restore(job: Job, me: Me, now: number): { tier: 'host' | 'fleet'; bytes: number } | undefined {
+  private restore(job: Job, me: Me, now: number, held: number): { tier: 'host' | 'fleet'; bytes: number } | undefined {
     const want = archiveKeyOf(job.repo, job.spec.job, job.spec.jobKey);
     const host = this.policy.restoreSource([...this.archives.values()], want, me, DEFAULTS.reuse);
     const fleet = this.o.fleet;
@@ -350,11 +350,15 @@ export class SimPool implements Model {
     if (!r) return undefined;
     const nowMs = msOf(now);
     if (r.tier === 'fleet') {
-      // What the fleet store gives lands in the host tier, then is restored from there (tiers.ts restoreTier).
+      // What the fleet store gives lands in the host tier, then is restored from there, and stays
+      // only while the disk with the restored build is under the hard level (tiers.ts restoreTier).
       this.archiveStats.fleetRestores++;
       if (!this.archives.has(r.pick.path)) {
         this.addArchive({ ...r.pick, lastUsedMs: nowMs });
-        this.trim(r.pick.path, nowMs);
+        const hard = hardLevel(this.level.hard, this.stats, this.views(nowMs), this.level.threshold);
+        const restored = diskOf(this.D, this.used() + Math.max(0, job.spec.bytes - held));
+        if (this.policy.keepFetched(restored, hard)) this.trim(r.pick.path, nowMs);
+        else this.dropArchive(r.pick.path);
       }
     } else {
       this.archiveStats.restores++;

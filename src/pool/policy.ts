@@ -399,6 +399,16 @@ export function restoreTier<A>(
   return host && { ...host, tier: 'host' };
 }
 
+/**
+ * Pure: whether an archive a start fetched from the fleet store stays in the host tier, measured
+ * once it is restored: only while the disk is under the hard level (hardLevel), whose room is for
+ * the build about to write. It landed after the job's guard made that room; kept anyway, it fails
+ * builds for disk on small hosts (on the fleet simulation, up to 57 jobs a day on hosts at the
+ * smallest disk their runners' builds fit on; none with this check, for the same compile hours).
+ * Not kept, the next start on this host fetches it again.
+ */
+export const keepFetched = (disk: Disk, hard: Level): boolean => !beyond(disk, hard);
+
 /** What a job's end knows when it decides whether to save an archive. */
 export interface SaveInput {
   /** A fork PR's job: never writes what another job reads. */
@@ -546,6 +556,8 @@ export interface Policy {
   archiveValues(archives: ArchiveView[], history: HostStats | undefined, nowMs: number): Map<string, number> | undefined;
   /** restore: the archive a start with nothing to copy restores (undefined: none, or the tier is off). */
   restoreSource: typeof restoreSource;
+  /** Whether what a start fetched from the fleet store stays in the host tier. */
+  keepFetched: typeof keepFetched;
   /** A job's end: whether it saves an archive. */
   saveArchive: typeof saveArchive;
   /** The archives that go so that the host tier stays under its cap. */
@@ -604,6 +616,7 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
     copyFits,
     archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : archiveValues(archives, history, nowMs)),
     restoreSource: (archives, want, me, reuse) => (o.archives === false ? undefined : restoreSource(archives, want, me, reuse)),
+    keepFetched,
     saveArchive: (i) => saveArchive(o.archives === false ? { ...i, enabled: false } : i),
     trimArchives,
     compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
