@@ -9,15 +9,19 @@ import {
   type RestoreCandidate,
   type SaveInput,
   SHIPPED,
+  scopeOf,
   archiveDomains,
   makePolicy,
   planPrune,
   restoreSource,
+  keepFetched,
   restoreTier,
   saveArchive,
   trimArchives,
 } from '../src/pool/policy.js';
 import { archiveValues, slotValues, statsOf } from '../src/pool/value.js';
+import type { Disk } from '../src/os/disk.js';
+import type { Level } from '../src/model/units.js';
 import type { SlotView } from '../src/pool/choose.js';
 import { historyLine, slotRecord } from './helpers/records.js';
 
@@ -153,17 +157,34 @@ describe('the guard weighs archives among idle builds and trash', () => {
     ],
     ["an archive worth nothing (a closed PR's, an older one) before any warm build", [c({ path: 'target', value: 0.1 }), a('closed', 0)], ['closed', 'target']],
   ];
-  test.each(cases)('%s', (_, cands, order) => {
-    for (const scope of ['runner', 'host'] as const) expect(planPrune(cands, scope, 'me').ordered.map((x) => x.path)).toEqual(order);
-  });
-  test("equals by age, archives as builds; in runner scope an archive is nobody's, another runner's build is left to the gc timer", () => {
-    const cands = [c({ path: 'theirs', value: 2, owner: 'other', lastUsedMs: T0 + 2 }), a('archive', 2.1, { lastUsedMs: T0 + 1 })];
-    expect(planPrune(cands, 'host', 'me').ordered.map((x) => x.path)).toEqual(['archive', 'theirs']);
+  test.each(cases)('%s (host scope; in runner scope the archives worth something are left to the gc timer)', (_, cands, order) => {
+    expect(planPrune(cands, 'host', 'me').ordered.map((x) => x.path)).toEqual(order);
     const runner = planPrune(cands, 'runner', 'me');
-    expect([runner.ordered.map((x) => x.path), runner.others.map((x) => x.path)]).toEqual([['archive'], ['theirs']]);
+    const held = (x: Candidate) => x.kind === 'archive' && x.value !== 0;
+    expect(runner.ordered.map((x) => x.path)).toEqual(order.filter((p) => !held(cands.find((x) => x.path === p)!)));
+    expect(runner.others.map((x) => x.path)).toEqual(order.filter((p) => held(cands.find((x) => x.path === p)!)));
   });
-  test("a live archive (a restore reads it) is never planned; an archive's bytes are never other runners' bytes", () => {
-    const plan = planPrune([a('live', 1, { live: true, bytes: 5 }), a('idle', 1, { bytes: 7, owner: 'other' })], 'runner', 'me');
+  test("equals by age, archives as builds in host scope; in runner scope an archive worth something is left to the gc timer, as another runner's build", () => {
+    const cands = [
+      c({ path: 'theirs', value: 2, owner: 'other', lastUsedMs: T0 + 2 }),
+      a('archive', 2.1, { lastUsedMs: T0 + 1 }),
+      c({ path: 'mine', value: 3, owner: 'me' }),
+    ];
+    expect(planPrune(cands, 'host', 'me').ordered.map((x) => x.path)).toEqual(['archive', 'theirs', 'mine']);
+    const runner = planPrune(cands, 'runner', 'me');
+    expect([runner.ordered.map((x) => x.path), runner.others.map((x) => x.path), runner.othersBytes]).toEqual([['mine'], ['archive', 'theirs'], 0]);
+  });
+  test("in runner scope an archive worth nothing (a closed PR's, a dead save's) is freed like trash, whoever saved it", () => {
+    const runner = planPrune([a('closed', 0, { bytes: 4 }), a('open', 1, { bytes: 6 }), c({ path: 'mine', value: 3, owner: 'me' })], 'runner', 'me');
+    expect([runner.ordered.map((x) => x.path), runner.others.map((x) => x.path), runner.othersBytes]).toEqual([['closed', 'mine'], ['open'], 6]);
+  });
+  test('over the hard level runner scope gives way: every idle archive is a candidate again', () => {
+    const full: Disk = { totalBytes: 100, usedBytes: 99, freeBytes: 1, usedPercent: 99, inodes: 0, inodesFree: 0, inodePercent: 0 };
+    const scope = scopeOf('runner', full, { kind: 'free', bytes: 10 });
+    expect(planPrune([a('open', 1), c({ path: 'mine', value: 3, owner: 'me' })], scope, 'me').ordered.map((x) => x.path)).toEqual(['open', 'mine']);
+  });
+  test('a live archive (a restore reads it) is never planned, nor counted as left to the gc timer', () => {
+    const plan = planPrune([a('live', 1, { live: true, bytes: 5 }), a('idle', 0, { bytes: 7, owner: 'other' })], 'runner', 'me');
     expect(plan.ordered.map((x) => x.path)).toEqual(['idle']);
     expect([plan.liveBytes, plan.othersBytes]).toEqual([5, 0]);
   });
@@ -306,5 +327,26 @@ describe("the host tier's cap", () => {
   ];
   test.each(cases)('%s', (_, archives, capGiB, keep, out) => {
     expect(trimArchives(archives, capGiB * GiB, keep).map((a) => a.path)).toEqual(out);
+  });
+});
+
+describe('what a start fetched from the fleet store keeps in the host tier', () => {
+  const disk = (freeBytes: number): Disk => ({
+    totalBytes: 100,
+    usedBytes: 100 - freeBytes,
+    freeBytes,
+    usedPercent: 100 - freeBytes,
+    inodes: 0,
+    inodesFree: 0,
+    inodePercent: 0,
+  });
+  test.each<[string, number, Level, boolean]>([
+    ['room for the largest build left: kept', 30, { kind: 'free', bytes: 20 }, true],
+    ["less free than the largest build: dropped, the room is the build's", 10, { kind: 'free', bytes: 20 }, false],
+    ['under a hard level in percent: kept', 30, { kind: 'percent', percent: 90 }, true],
+    ['over it: dropped', 5, { kind: 'percent', percent: 90 }, false],
+  ])('%s', (_, free, hard, keep) => {
+    expect(keepFetched(disk(free), hard)).toBe(keep);
+    expect(SHIPPED.keepFetched(disk(free), hard)).toBe(keep);
   });
 });

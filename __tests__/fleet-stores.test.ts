@@ -26,6 +26,7 @@ import { runGuard } from '../src/pool/guard.js';
 import { consoleLog } from '../src/os/log.js';
 import { parseLevel } from '../src/model/units.js';
 import { unitsSince } from '../src/pool/warmth.js';
+import { listHostArchives } from '../src/store/archive-host.js';
 
 /*
  * The fleet tier's two stores, for real: a directory every host mounts (here a tmpfs, as an NFS
@@ -193,6 +194,26 @@ describe("a second host restores what the first saved, through each store, at th
     expect(compiled(built.stderr)).toEqual(['app']);
     expect(unitsSince(target, startedAt).builtCrates).toEqual(['app']);
     expect((await fs.readdir(join(b, 'archives'))).filter((n) => n.startsWith('.'))).toEqual([]); // no staging left
+  });
+
+  test('a fetched archive stays in the host tier only while the disk is under its hard level: the room above it is for the build', async () => {
+    const me = ident('refs/pull/9/merge', 'pull_request', 'main');
+    const at = async (name: string, hard: number) => {
+      const r = join(scratch, name);
+      const target = slotDirs(r, 's001').target;
+      await fs.mkdir(target, { recursive: true });
+      const asked: number[] = [];
+      const t = await restoreTier({
+        ...{ root: r, me, cap, buildDir: target, by: 'key' as const, context: context(), timeoutMs: 5 * MIN, log, mark: async () => undefined },
+        fleet: stores.directory,
+        hard: async () => (asked.push(1), { kind: 'free', bytes: hard }),
+      });
+      return { restored: [t.tier, t.outcome], filled: (await fs.readdir(target)).length > 0, kept: (await listHostArchives(r)).length, asked: asked.length };
+    };
+    // Free space under 1 PiB: over the hard level, the build gets the room and the next start fetches again.
+    expect(await at('host-d-full', 2 ** 50)).toEqual({ restored: ['fleet', 'restored'], filled: true, kept: 0, asked: 1 });
+    // Room to spare: it stays, as without a hard level.
+    expect(await at('host-d-room', 0)).toEqual({ restored: ['fleet', 'restored'], filled: true, kept: 1, asked: 1 });
   });
 
   test("the runner's hook, which knows only who the job is, finds the job's newest archive in the shared directory", async () => {

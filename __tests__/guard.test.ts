@@ -187,7 +187,9 @@ describe('prune-scope: runner (the default) on a 64 MiB tmpfs: two idle slots of
     expect([await has(theirs), await has(mineA), await has(mineB)]).toEqual([true, false, false]);
     const still = m.warnings.filter((w) => /still over the threshold/.test(w));
     expect(still).toHaveLength(1);
-    expect(still[0]).toMatch(/idle data of other runners holds 8\.\d+ MiB, left to the host's gc timer \(prune-scope: runner\)/);
+    expect(still[0]).toMatch(
+      /idle data of other runners and the host's dependency archives holds 8\.\d+ MiB, left to the host's gc timer \(prune-scope: runner\)/,
+    );
     expect(await lastGuardResult(root)).toBe('scoped');
     await g.run('post');
     // The host's gc timer (host scope) does the rest.

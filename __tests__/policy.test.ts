@@ -4,8 +4,8 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobIdentity } from '../src/model/identity.js';
-import { contentKey } from '../src/model/key.js';
-import { slotDirs } from '../src/model/layout.js';
+import { contentKey, safeComponent } from '../src/model/key.js';
+import { archiveDir, slotDirs } from '../src/model/layout.js';
 import type { DirRecord, PathView } from '../src/model/record.js';
 import type { Level } from '../src/model/units.js';
 import { measure } from '../src/os/disk.js';
@@ -19,9 +19,10 @@ import { SHIPPED, type Scope, type UseEntry } from '../src/pool/policy.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { appendWarmth } from '../src/pool/warmth.js';
 import type { Job } from '../scripts/sim/model.js';
-import { type Slot, SimPool, SIM_HOME, SIM_ROOT, diskOf } from '../scripts/sim/pool.js';
+import { type SimArchive, type Slot, SimPool, SIM_HOME, SIM_ROOT, archiveKeyOf, diskOf } from '../scripts/sim/pool.js';
 import { rng } from '../scripts/sim/trace.js';
 import { removeScratch } from './helpers/scratch.js';
+import { DATA, META } from '../src/store/archive.js';
 import { slotRecord } from './helpers/records.js';
 
 /*
@@ -78,6 +79,8 @@ interface Host {
   toFree: number;
   /** The disk is over disk-hard-threshold: runner scope gives way to host scope. */
   overHard: boolean;
+  /** The host tier's dependency archives: a trust domain's of one job each, with their two files' bytes. */
+  archives: { domain: string; job: string; jobKey: string; savedMs: number; dataBytes: number }[];
 }
 
 /** A host as a day of CI leaves it: slots of several PRs, branches and jobs, some leased, some pruned, and the history behind them. */
@@ -175,7 +178,20 @@ function hostOf(seed: number): Host {
   };
   me.runnerId = me.runnerName;
   const idle = slots.filter((s) => !s.live).reduce((a, s) => a + s.bytes, 0);
+  // The host tier, from draws of their own (the hosts above stay as they were): up to six archives.
+  const ra = rng(seed + 99_991);
+  const archives: Host['archives'] = [];
+  for (let i = Math.floor(ra.next() * 7); i > 0; i--) {
+    const [job, jobKey] = ra.pick([...JOBS]);
+    // Domains whose name is a directory name as it is: a merge-queue key (`+` in it) is stored
+    // under a re-hashed name, which the guard reads back as another domain than the history's.
+    const domain = ra.pick(KEYS.filter((k) => safeComponent(k, 100) === k));
+    if (archives.some((a) => a.domain === domain && a.job === job && a.jobKey === jobKey)) continue;
+    const savedMs = nowMs - Math.round(ra.uniform(3, 40 * 60) * 60) * 1000;
+    archives.push({ domain, job, jobKey, savedMs, dataBytes: Math.round(ra.uniform(0.1, 1.5) * GiB) });
+  }
   return {
+    archives,
     nowMs,
     slots,
     history: uniq,
@@ -186,6 +202,17 @@ function hostOf(seed: number): Host {
     overHard: r.next() < 0.2,
   };
 }
+
+/** An archive's archive.json as a save writes it (store/archive.ts ArchiveMeta), for the simulated job's keys. */
+const metaOf = (a: Host['archives'][number]) => {
+  const k = archiveKeyOf(REPO, a.job, a.jobKey);
+  const key = { repository: REPO, workflow: 'ci', job: a.job, key: a.jobKey };
+  const meta = { format: 1, exact: k.exact, fallback: k.fallback, key, sha256: '0'.repeat(64), bytes: a.dataBytes, compressor: 'zstd' };
+  return (
+    JSON.stringify({ ...meta, savedAt: new Date(a.savedMs).toISOString(), buildDir: '/b', packages: 90, files: 900, sourceBytes: a.dataBytes * 4 }, null, 1) +
+    '\n'
+  );
+};
 
 /** disk-hard-threshold on a disk with `free` bytes free: over it or not, as the host says. */
 const hardOf = (h: Host, free: number): Level => ({ kind: 'free', bytes: h.overHard ? free + 2 ** 50 : 0 });
@@ -200,6 +227,16 @@ async function product(h: Host, root: string) {
     await fs.writeFile(d.lock, '');
     if (s.record) await writeRecord(d.record, s.record);
     if (s.live) leases.push((await hold([d.lock]))!);
+  }
+  for (const a of h.archives) {
+    const k = archiveKeyOf(REPO, a.job, a.jobKey);
+    const dir = archiveDir(root, REPO, a.domain, k.fallback, k.exact);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(join(dir, META), metaOf(a));
+    // Sparse: its bytes as listed, none on the test's small filesystem.
+    await fs.writeFile(join(dir, DATA), '');
+    await fs.truncate(join(dir, DATA), a.dataBytes);
+    await fs.utimes(dir, a.savedMs / 1000, a.savedMs / 1000);
   }
   for (const e of h.history) {
     if ('job' in e) await appendWarmth(root, e.job);
@@ -244,11 +281,20 @@ async function product(h: Host, root: string) {
       nowMs: h.nowMs,
     });
     await releaseLease(lease.keeperPid, lease.dirs.lock);
+    // A build by its slot, an archive by its domain and job: the names both sides give it.
+    const archiveOf = (p: string) => {
+      const a = h.archives.find(
+        (x) => archiveDir(root, REPO, x.domain, archiveKeyOf(REPO, x.job, x.jobKey).fallback, archiveKeyOf(REPO, x.job, x.jobKey).exact) === p,
+      );
+      return a && `archive ${a.domain} ${a.job}${a.jobKey}`;
+    };
+    const named = (c: { kind: string; slot?: string; path: string }) => (c.kind === 'archive' ? archiveOf(c.path) : (c.slot ?? slotOf(c.path)));
+    const ours = (c: { kind: string }) => c.kind === 'target' || c.kind === 'archive';
     return {
       keep,
-      plan: plan.ordered.filter((c) => c.kind === 'target').map((c) => c.slot),
-      others: plan.others.filter((c) => c.kind === 'target').map((c) => c.slot),
-      removed: guard.removals.filter((x) => x.kind === 'target').map((x) => slotOf(x.path)),
+      plan: plan.ordered.filter(ours).map(named),
+      others: plan.others.filter(ours).map(named),
+      removed: guard.removals.filter(ours).map(named),
       slot: { name: lease.name, tier: lease.tier },
     };
   } finally {
@@ -259,7 +305,8 @@ async function product(h: Host, root: string) {
 /** What the simulator decides on the same host, held in memory as a simulated day holds it. */
 function simulator(h: Host) {
   const now = (h.nowMs - Date.UTC(2026, 10, 2)) / 60_000;
-  const used = h.slots.reduce((a, s) => a + s.bytes, 0);
+  // The archives' bytes count on the simulated disk as on the host's (there sparse files, whose sizes the guard reads).
+  const used = h.slots.reduce((a, s) => a + s.bytes, 0) + h.archives.reduce((a, x) => a + x.dataBytes + Buffer.byteLength(metaOf(x)), 0);
   const D = used + 2 ** 52;
   const free = diskOf(D, used).freeBytes;
   const w = { sccacheBytes: 0, sccacheFraction: 0, copyDiskFraction: 1 };
@@ -269,7 +316,14 @@ function simulator(h: Host) {
     scope: h.scope,
     leaseWaitMs: 0,
   });
-  guarded.seed(h.slots, history);
+  const archives: SimArchive[] = h.archives.map((a) => {
+    const k = archiveKeyOf(REPO, a.job, a.jobKey);
+    const path = `archive ${a.domain} ${a.job}${a.jobKey}`;
+    const bytes = a.dataBytes + Buffer.byteLength(metaOf(a));
+    const at = { savedMs: a.savedMs, savedAt: new Date(a.savedMs).toISOString(), lastUsedMs: a.savedMs };
+    return { path, repository: REPO, workflow: 'ci', job: a.job, jobKey: a.jobKey || undefined, domain: a.domain, ...k, bytes, ...at, live: false };
+  });
+  guarded.seed(h.slots, history, archives);
   const g = guarded.guard(h.me.runnerId, now, guarded.views(h.nowMs), h.me)!;
   // The choice on the host as it is, the guard not run: the action's lease comes after it, on the same files.
   const chooser = new SimPool(SHIPPED, D, { threshold: { kind: 'free', bytes: 0 }, target: { kind: 'free', bytes: 0 } }, w, {
@@ -277,7 +331,7 @@ function simulator(h: Host) {
     leaseWaitMs: 0,
     room: h.room,
   });
-  chooser.seed(h.slots, history);
+  chooser.seed(h.slots, history, archives);
   const job: Job = {
     id: 1,
     spec: { repo: REPO, job: h.me.job, jobKey: h.me.jobKey, bytes: GiB, coldMinutes: 10 },
@@ -295,9 +349,20 @@ function simulator(h: Host) {
 
 describe('the product and the simulator decide the same on the same host', () => {
   const SEEDS = Array.from({ length: 24 }, (_, i) => 7001 + i);
-  const seen = { stoppedEarly: 0, tookKept: 0, heldBack: 0, overHard: 0, tiers: new Set<string>(), live: 0, pruned: 0 };
+  const seen = {
+    stoppedEarly: 0,
+    tookKept: 0,
+    heldBack: 0,
+    overHard: 0,
+    tiers: new Set<string>(),
+    live: 0,
+    pruned: 0,
+    archivesPlanned: 0,
+    archivesHeld: 0,
+    archivesRemoved: 0,
+  };
 
-  test.each(SEEDS)('host %i: the build kept for last, the order of targets, where the guard stops, the slot chosen', async (seed) => {
+  test.each(SEEDS)('host %i: the build kept for last, the order of targets and archives, where the guard stops, the slot chosen', async (seed) => {
     const h = hostOf(seed);
     const root = join(mount, `root-${seed}`);
     const p = await product(h, root);
@@ -310,6 +375,10 @@ describe('the product and the simulator decide the same on the same host', () =>
     seen.tiers.add(s.slot.tier!);
     seen.live += h.slots.filter((x) => x.live).length;
     seen.pruned += h.slots.filter((x) => x.record?.prunedAt).length;
+    const isArchive = (x: string | undefined) => x?.startsWith('archive ');
+    seen.archivesPlanned += s.plan.filter(isArchive).length;
+    seen.archivesHeld += s.others.filter(isArchive).length;
+    seen.archivesRemoved += s.removed.filter(isArchive).length;
     await fs.rm(root, { recursive: true, force: true });
   });
 
@@ -323,5 +392,9 @@ describe('the product and the simulator decide the same on the same host', () =>
     expect(seen.tiers.size).toBeGreaterThanOrEqual(4);
     expect(seen.live).toBeGreaterThan(3);
     expect(seen.pruned).toBeGreaterThan(3);
+    // Archives weighed among the builds (host scope, or worth nothing), held back for the gc timer (runner scope), and removed.
+    expect(seen.archivesPlanned).toBeGreaterThan(3);
+    expect(seen.archivesHeld).toBeGreaterThan(3);
+    expect(seen.archivesRemoved).toBeGreaterThan(0);
   });
 });

@@ -6,12 +6,25 @@
 //   --target 80%       the shipped policy with another disk-target (the default is the settings' own)
 //   --ablations        what each rule is worth: the shipped policy with one rule put back at a time
 //   --levels           the guard's levels: disk-targets under the threshold, what each guard run frees
-//   --hosts [1,2,4,8]  the fleet on several hosts: compile hours a day per disk and host count (incidents unless --trace)
+//   --hosts [1,2,4,8]  the fleet on several hosts: compile hours a day per disk and host count (every trace unless --trace)
 //   --runners N ...    size a host instead: see scripts/sim/sizing.ts and docs/sizing.md
 // Runs under scripts/lib/typescript.mjs (package.json), which says why.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadPrevious } from './sim/previous.js';
-import { ablationTable, formatVerdicts, headline, hostsTable, levelsTable, readTraces, runAll, summarize, tables, verdicts, weightsTable } from './sim/run.js';
+import {
+  ablationTable,
+  formatVerdicts,
+  headline,
+  hostsTable,
+  levelsTable,
+  readTraces,
+  runAll,
+  scopeTable,
+  summarize,
+  tables,
+  verdicts,
+  weightsTable,
+} from './sim/run.js';
 
 /** Rewrites the marked sections of docs/simulation.md. */
 function writeDoc(parts: Record<string, string>) {
@@ -38,9 +51,10 @@ if (args.some((a) => ['--runners', '--fleet', '--jobs', '--disk'].includes(a))) 
   const seeds = value('--seeds') ? Number(value('--seeds')) : undefined;
   if (args.includes('--hosts')) {
     const list = value('--hosts')?.startsWith('-') === false ? value('--hosts')!.split(',').map(Number) : undefined;
-    const { text } = hostsTable(cfg, { trace: pick?.[0], seeds, hosts: list });
-    process.stdout.write(text + `in ${seconds()} s\n`);
-    if (args.includes('--write')) writeDoc({ hosts: text });
+    const { text, checks } = hostsTable(cfg, { traces: pick, seeds, hosts: list });
+    const verdict = checks.map((c) => `${c.what}: ${c.ok ? 'ok' : 'NOT MET'}`).join('\n');
+    process.stdout.write(text + '\n' + verdict + `\nin ${seconds()} s\n`);
+    if (args.includes('--write')) writeDoc({ hosts: text, 'hosts-verdicts': '```\n' + verdict + '\n```' });
     process.exit(0);
   }
   if (args.includes('--levels')) {
@@ -73,7 +87,13 @@ if (args.some((a) => ['--runners', '--fleet', '--jobs', '--disk'].includes(a))) 
   process.stdout.write(formatVerdicts(vs) + '\n');
   process.stdout.write(`${results.length} simulated days in ${seconds()} s\n`);
   if (args.includes('--write')) {
-    writeDoc({ headline: headline(rows), verdicts: '```\n' + formatVerdicts(vs) + '\n```', table: tables(rows), weights: weightsTable(cfg) });
+    writeDoc({
+      headline: headline(rows),
+      verdicts: '```\n' + formatVerdicts(vs) + '\n```',
+      table: tables(rows),
+      weights: weightsTable(cfg),
+      scopes: scopeTable(rows),
+    });
     const { renderTimeline } = await import('./sim/plot.js');
     const seed = cfg.traces.incidents.seed;
     const shown = results.filter((r) => r.trace === 'incidents' && r.size === 'knee/2' && r.seed === seed);

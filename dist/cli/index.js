@@ -1259,7 +1259,7 @@ const rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} th
 /** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
 const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
 /** The guard removed all it may and the disk is still over its threshold (guard.ts). */
-const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}` +
+const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners and the host's dependency archives holds ${o.others}` +
     (o.scoped ? ", left to the host's gc timer (prune-scope: runner)." : '.');
 /** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
 const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
@@ -3176,10 +3176,21 @@ function presentRunners(history, slots, nowMs) {
 }
 /**
  * Another runner's idle data, in runner scope: a runner that still exists (`present`; all of them
- * when the caller cannot tell) left it, and it is not nobody's (trash) or everybody's (the stores,
- * archives). What the scope leaves to the host's gc timer.
+ * when the caller cannot tell) left it, and it is not nobody's (trash) or everybody's (the stores);
+ * and the dependency archives still worth something (heldArchive; `freeArchives`: the earlier rule,
+ * where runner scope freed them as it frees the stores). What the scope leaves to the host's gc timer.
  */
-const othersIdle = (c, scope, runnerId, present) => scope === 'runner' && !c.shared && c.owner !== undefined && c.owner !== runnerId && (present === undefined || present.has(c.owner));
+const othersIdle = (c, scope, runnerId, present, o = {}) => scope === 'runner' &&
+    ((!o.freeArchives && heldArchive(c)) || (!c.shared && c.owner !== undefined && c.owner !== runnerId && (present === undefined || present.has(c.owner))));
+/**
+ * An archive still worth something, in runner scope: left to the gc timer and the hard level like
+ * another runner's build. It serves every PR of its job and the tier has its own cap
+ * (`host-archives`), so a job's guard that may free little else would otherwise free the archives
+ * first: on the fleet simulation that cost more compile hours than the tier saved (incidents, the
+ * floor: 53 h a day against 19 in host scope). Worth nothing (a closed PR's, what a killed save
+ * or restore left): freed like trash.
+ */
+const heldArchive = (c) => c.kind === 'archive' && c.value !== 0;
 /**
  * Pure: the level over which a guard in runner scope gives way (scopeOf): the one the operator set
  * (`disk-hard-threshold`), else room for the largest build this host has seen, as a free-space
@@ -3219,9 +3230,9 @@ const scopeOf = (scope, disk, hard) => (scope === 'runner' && hard !== undefined
  *
  * Runner scope (the default) is the scope the incident fleet asked for first ("only prune
  * actions-runner-N's own target dir, never a sibling's"): this runner's idle data and data no
- * runner owns (trash, the stores, archives, and what runners that no longer exist left:
- * `present`, presentRunners), least worth first; other runners' idle data is set apart (`others`)
- * for the host's gc timer, which runs in host scope. Over the hard level the guard runs in host
+ * runner owns (trash, the stores, archives worth nothing, and what runners that no longer exist
+ * left: `present`, presentRunners), least worth first; other runners' idle data and the archives
+ * still worth something are set apart (`others`) for the host's gc timer, which runs in host scope. Over the hard level the guard runs in host
  * scope (scopeOf). Host scope orders everything idle by worth, whoever used it. Live data is never
  * a candidate in any scope.
  */
@@ -3239,7 +3250,7 @@ function planPrune(cands, scope, runnerId, o = {}) {
         }
         else if (c.slot !== undefined && o.keep?.includes(c.slot))
             kept.push(c);
-        else if (othersIdle(c, scope, runnerId, o.present)) {
+        else if (othersIdle(c, scope, runnerId, o.present, o)) {
             othersBytes += c.bytes ?? 0;
             others.push(c);
         }
@@ -3344,8 +3355,9 @@ function copyFits(d, bytes, level) {
  *                   worth (archiveValues; guard.ts gives the archive row the targets' place in the
  *                   order of kinds): after trash and dead jobs' dirs, before registry sources and
  *                   the stores. It is nobody's runner's data (`shared`): it serves every PR of its
- *                   job, so every runner's guard may free it, in any scope. Never while a restore
- *                   reads it (`live`).
+ *                   job. In host scope (the gc timer, `prune-scope: host`, a job over the hard
+ *                   level) it is weighed with the builds; in runner scope one still worth something
+ *                   is left to the gc timer (othersIdle). Never while a restore reads it (`live`).
  *   a job's start:  with no warm build of its own and nothing to copy, the archive restoreSource
  *                   names, from the trust domains archiveDomains allows.
  *   a job's end:    saveArchive says whether it saves one, and trimArchives which archives go so
@@ -3392,12 +3404,21 @@ function restoreTier(host, fleet) {
     return host && { ...host, tier: 'host' };
 }
 /**
+ * Pure: whether an archive a start fetched from the fleet store stays in the host tier, measured
+ * once it is restored: only while the disk is under the hard level (hardLevel), whose room is for
+ * the build about to write. It landed after the job's guard made that room; kept anyway, it fails
+ * builds for disk on small hosts (on the fleet simulation, up to 57 jobs a day on hosts at the
+ * smallest disk their runners' builds fit on; none with this check, for the same compile hours).
+ * Not kept, the next start on this host fetches it again.
+ */
+const keepFetched = (disk, hard) => !beyond(disk, hard);
+/**
  * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
  * for its log: when its build holds dependency units and no archive of its exact key is in a
  * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
  * every dependency fresh saves too when there is none: a base branch whose pushes all start warm
  * would otherwise never save one, and every PR based on it that lacks its own build would start
- * without (the simulator does not model archives yet: an argument, not a measurement). Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
+ * without. Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
  * its own (a registry unit's fingerprint hashes its path: no other job could restore it).
  */
 function saveArchive(i) {
@@ -3470,7 +3491,7 @@ function makePolicy(o = {}) {
         keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
         prune: (cands, scope, runnerId, keep, present) => {
             if (scope === 'host' || (o.runnerScope ?? 'own') === 'own')
-                return planPrune(cands, scope, runnerId, { keep, present });
+                return planPrune(cands, scope, runnerId, { keep, present, freeArchives: o.runnerScopeFreesArchives });
             // The earlier runner scopes: host scope's order, this runner's data moved up.
             const plan = planPrune(cands, 'host', runnerId, { keep });
             const mine = (c) => Number(c.owner === runnerId || (o.runnerScope === 'first' && c.shared));
@@ -3479,7 +3500,7 @@ function makePolicy(o = {}) {
                 ? mine(b) - mine(a) || a.order - b.order
                 : a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mine(b) - mine(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
             for (const c of plan.ordered)
-                if (othersIdle(c, scope, runnerId, present))
+                if (othersIdle(c, scope, runnerId, present, { freeArchives: o.runnerScopeFreesArchives }))
                     plan.othersBytes += c.bytes ?? 0;
             return plan;
         },
@@ -3493,6 +3514,7 @@ function makePolicy(o = {}) {
         copyFits,
         archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : archiveValues(archives, history, nowMs)),
         restoreSource: (archives, want, me, reuse) => (o.archives === false ? undefined : restoreSource(archives, want, me, reuse)),
+        keepFetched,
         saveArchive: (i) => saveArchive(o.archives === false ? { ...i, enabled: false } : i),
         trimArchives,
         compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
@@ -9301,6 +9323,11 @@ async function tiers_restoreTier(o) {
     if (got.restored) {
         r = { ...base, ...at, outcome: 'restored', bytes: got.meta.bytes, ms: ms() };
         o.log.info(`${tiers_describeRestore(r)}.`);
+        if (base.tier === 'fleet' && o.hard && !keepFetched(await measure(o.root), await o.hard())) {
+            const gone = await removeHostArchive(o.root, found.dir, 'fetched from the fleet store onto a disk over its hard level', o.timeoutMs).catch(() => undefined);
+            if (gone?.outcome === 'removed')
+                o.log.info(`Not kept in the host's tier: the disk of ${o.root} is over its hard level, whose room is for this build.`);
+        }
     }
     else if (REFUSED.has(got.reason)) {
         const gone = await removeHostArchive(o.root, found.dir, 'a corrupt dependency archive, refused by a restore', o.timeoutMs).catch(() => undefined);
@@ -11159,6 +11186,7 @@ async function startJob(o) {
                 cap: s.hostArchives,
                 buildDir: lease.dirs.target,
                 by: own ? 'key' : 'identity',
+                hard: async () => hardLevel(s.diskHardThreshold, await hostHistory(root), await scanSlots(root), s.diskThreshold),
                 context: {
                     identity: me,
                     env: { ...env, ...exports },

@@ -620,7 +620,7 @@ const rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} th
 /** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
 const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
 /** The guard removed all it may and the disk is still over its threshold (guard.ts). */
-const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}` +
+const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners and the host's dependency archives holds ${o.others}` +
     (o.scoped ? ", left to the host's gc timer (prune-scope: runner)." : '.');
 /** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
 const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;

@@ -5,6 +5,7 @@
 import type { Level } from '../../src/model/units.js';
 import { CompileCache, type How, type Weights } from './costs.js';
 import type { Job, Model } from './model.js';
+import type { FleetTier } from './pool.js';
 import { type Trace, entryOf } from './trace.js';
 
 /** The guard's threshold in percent: the simulation's thresholds are percentages. */
@@ -159,11 +160,12 @@ interface Dir {
  */
 /**
  * What the hosts of a fleet share, off every host's disk: rust-cache's archives in the cache
- * service, and a remote sccache backend (`remote`) for the per-run layout.
+ * service, a remote sccache backend (`remote`) for the per-run layout, and the pool's fleet tier.
  */
 export interface Shared {
   archives: Set<string>;
   remote?: CompileCache;
+  fleet?: FleetTier;
 }
 
 export function layoutModel(kind: Layout, D: number, w: Weights, shared?: Shared): Model {
@@ -189,7 +191,9 @@ export function layoutModel(kind: Layout, D: number, w: Weights, shared?: Shared
         const how = archives.has(a(job.key)) || (job.baseKey && archives.has(a(job.baseKey))) ? 'restore' : 'coldSave';
         bytes += spec.bytes;
         job.bytes = spec.bytes;
-        return { warm: how === 'restore', how, failed: used() > D ? 'disk' : undefined };
+        // Its archive comes from the cache service on every restore (priced per GiB in fleet.ts), on one host as on several.
+        const fetchedBytes = how === 'restore' ? spec.bytes * w.rustCacheFraction : 0;
+        return { warm: how === 'restore', how, fetchedBytes, failed: used() > D ? 'disk' : undefined };
       }
       const name = dirOf(job);
       const d = dirs.get(name) ?? dirs.set(name, { content: new Map(), live: new Set() }).get(name)!;

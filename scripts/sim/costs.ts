@@ -5,7 +5,7 @@ import { parseSize } from '../../src/model/units.js';
 import type { Config, Weight } from './trace.js';
 
 /** How a job started: each is priced by a weight. */
-export type How = 'warm' | 'copy' | 'hit' | 'cold' | 'first' | 'restore' | 'coldSave' | 'none';
+export type How = 'warm' | 'copy' | 'hit' | 'cold' | 'first' | 'restore' | 'coldSave' | 'none' | 'archive' | 'fleet';
 
 /** The weights (traces.json `weights`), resolved: each a factor of the job's cold build. */
 export interface Weights {
@@ -18,6 +18,16 @@ export interface Weights {
   cancelMinutes: number;
   /** The host's gc timer's period (traces.json `gc`). */
   gcEveryMinutes: number;
+  /** The dependency archive tiers: an archive's bytes per byte of its target, its save (a factor of the cold build, like the starts). */
+  archiveFraction: number;
+  archiveSave: number;
+  /** The fleet tier's shared directory: seconds per GiB of archive sent to it and fetched from it. */
+  fleetPutSecondsPerGiB: number;
+  fleetFetchSecondsPerGiB: number;
+  /** rust-cache's archive: its bytes per byte of target, and the cache service's seconds per GiB each way. */
+  rustCacheFraction: number;
+  cacheServicePutSecondsPerGiB: number;
+  cacheServiceFetchSecondsPerGiB: number;
 }
 
 export function weightsOf(cfg: Config): Weights {
@@ -39,6 +49,9 @@ export function weightsOf(cfg: Config): Weights {
       restore: x('rustCacheRestore'),
       coldSave: x('noCompileCache') + x('rustCacheSave'),
       none: x('noCompileCache'),
+      // A start from either tier is the same restore into an empty target; the fleet's transfer is priced apart (per GiB).
+      archive: x('hostTierRestore'),
+      fleet: x('hostTierRestore'),
     },
     copySecondsPerGiB: x('copySecondsPerGiB'),
     copyDiskFraction: x('copyDiskFraction'),
@@ -47,6 +60,13 @@ export function weightsOf(cfg: Config): Weights {
     sccacheBytes,
     cancelMinutes: cfg.cancel.releaseSeconds / 60,
     gcEveryMinutes: cfg.gc.everyMinutes,
+    archiveFraction: x('archiveBytesPerTarget'),
+    archiveSave: x('archiveSave'),
+    fleetPutSecondsPerGiB: x('fleetPutSecondsPerGiB'),
+    fleetFetchSecondsPerGiB: x('fleetFetchSecondsPerGiB'),
+    rustCacheFraction: x('rustCacheBytesPerTarget'),
+    cacheServicePutSecondsPerGiB: x('cacheServicePutSecondsPerGiB'),
+    cacheServiceFetchSecondsPerGiB: x('cacheServiceFetchSecondsPerGiB'),
   };
 }
 

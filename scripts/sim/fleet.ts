@@ -8,7 +8,7 @@ import { parseDuration } from '../../src/model/units.js';
 import { type Policy, SHIPPED, type Scope } from '../../src/pool/policy.js';
 import { type EntryRule, type Layout, type Shared, entryModel, layoutModel, percentOf } from './baselines.js';
 import { CompileCache, type How, type Weights, weightsOf } from './costs.js';
-import type { Job, Model } from './model.js';
+import type { ArchiveStats, Job, Model } from './model.js';
 import { type Levels, SimPool } from './pool.js';
 import { type Close, type Config, GiB, type Push, type Trace, rng } from './trace.js';
 
@@ -41,8 +41,13 @@ export interface SimPolicy {
   lru?: boolean;
   reference?: boolean;
   strongReference?: boolean;
+  /** The pool: the fleet tier (a shared directory every host reaches) behind the host tier. */
+  fleetTier?: boolean;
+  /** The pool without the archive tiers (the policy's `archives: false`): the figures before them. */
+  noTiers?: boolean;
   /** The shipped policy in host scope: what the verdicts weigh against LRU and the reference, which free any runner's data too. */
   hostScope?: boolean;
+  hostScopeNoTiers?: boolean;
   baseline?: Layout;
   /** A per-job record, for analyses that compare two policies job by job. */
   jobLog?: { t: number; id: string; how: How; tier?: string; kind?: string; first?: boolean }[];
@@ -74,7 +79,7 @@ export interface TimelinePoint {
   jobs: number;
 }
 
-export type SimResult = { stats: Stats; timeline: TimelinePoint[]; slots?: number; guard?: Model['guardStats'] };
+export type SimResult = { stats: Stats; timeline: TimelinePoint[]; slots?: number; guard?: Model['guardStats']; archives?: ArchiveStats };
 
 type Event = { t: number; seq?: number } & (
   | { type: 'push'; push: Push }
@@ -137,7 +142,8 @@ const entryWait = (policy: Policy, leaseWaitMs: number) => (job: Job) => {
 
 export function modelFor(trace: Trace, sp: SimPolicy, D: number, level: Levels, w: Weights, shared?: Shared): Model {
   const leaseWaitMs = sp.leaseWaitMs ?? LEASE_WAIT_MS;
-  if (sp.model === 'pool') return new SimPool(sp.policy ?? SHIPPED, D, level, w, { scope: sp.scope ?? DEFAULTS['prune-scope'], leaseWaitMs });
+  if (sp.model === 'pool')
+    return new SimPool(sp.policy ?? SHIPPED, D, level, w, { scope: sp.scope ?? DEFAULTS['prune-scope'], leaseWaitMs, fleet: shared?.fleet });
   if (sp.model === 'entry') {
     const waitMinutes = entryWait(sp.policy ?? SHIPPED, leaseWaitMs);
     return entryModel(trace, D, level, w, { rule: sp.rule ?? 'lru', copies: sp.copies, anyBase: sp.anyBase, waitMinutes });
@@ -151,7 +157,8 @@ export function modelFor(trace: Trace, sp: SimPolicy, D: number, level: Levels, 
  * trace's runners spread over that many hosts (runner i on host i mod hosts), each with a disk of
  * D bytes and its own pool, gc timer and local caches; a job goes to a random idle runner of the
  * fleet, as GitHub assigns them. What hosts share is off their disks: rust-cache's archives (the
- * cache service) and, for the per-run layout on several hosts, a remote sccache backend.
+ * cache service), the pool's fleet tier (a shared directory) and, for the per-run layout on several
+ * hosts, a remote sccache backend.
  */
 export function simulate(
   trace: Trace,
@@ -165,7 +172,11 @@ export function simulate(
   const r = rng(trace.seed * 7919 + 17);
   const hosts = o.hosts ?? 1;
   if (hosts > 1 && sp.model !== 'pool' && sp.model !== 'per-run' && sp.model !== 'rust-cache') throw new Error(`the ${sp.model} model runs on one host only`);
-  const shared: Shared = { archives: new Set(), remote: hosts > 1 && sp.model === 'per-run' ? new CompileCache(w.sccacheBytes * hosts) : undefined };
+  const shared: Shared = {
+    archives: new Set(),
+    remote: hosts > 1 && sp.model === 'per-run' ? new CompileCache(w.sccacheBytes * hosts) : undefined,
+    fleet: sp.fleetTier ? { archives: new Map() } : undefined,
+  };
   const models = Array.from({ length: hosts }, () => modelFor(trace, sp, D, level, w, shared));
   const model = models[0];
   const events = new Events();
@@ -211,6 +222,11 @@ export function simulate(
     events.push({ t, type: 'end', job });
   };
   const free = (runner: { id: string; host?: number }) => idle.push(runner);
+  // Archives off the host travel: the fleet tier's shared directory, rust-cache's cache service.
+  const fetchMinutes = (res: { how: How; fetchedBytes?: number }) =>
+    res.fetchedBytes ? ((res.fetchedBytes / GiB) * (res.how === 'restore' ? w.cacheServiceFetchSecondsPerGiB : w.fleetFetchSecondsPerGiB)) / 60 : 0;
+  // rust-cache's save after a job that found no archive: its price is in coldSave, its trip to the cache service here.
+  const putMinutes = (job: Job, how: How) => (how === 'coldSave' ? ((job.spec.bytes * w.rustCacheFraction) / GiB) * (w.cacheServicePutSecondsPerGiB / 60) : 0);
   const tryStart = (job: Job, now: number, noWait: boolean) => {
     const runnerId = trace.ephemeral ? `${job.runner!.id}-job-${job.id}` : job.runner!.id;
     const res = modelOf(job).start(job, runnerId, now, { noWait, retry: job.waitedSince !== undefined });
@@ -241,8 +257,8 @@ export function simulate(
     } else stats.cold++;
     if (res.how === 'hit') stats.hits++;
     if (res.how === 'copy') stats.copies++;
-    const compile = job.spec.coldMinutes * w.factor[res.how] + (res.copiedBytes ? ((res.copiedBytes / GiB) * w.copySecondsPerGiB) / 60 : 0);
-    stats.minutes += compile;
+    const compile = job.spec.coldMinutes * w.factor[res.how] + (res.copiedBytes ? ((res.copiedBytes / GiB) * w.copySecondsPerGiB) / 60 : 0) + fetchMinutes(res);
+    stats.minutes += compile + putMinutes(job, res.how);
     finish(job, now + (job.failed ? 1 : w.overheadMinutes + compile));
   };
   const dispatch = (now: number) => {
@@ -318,6 +334,8 @@ export function simulate(
       if (job.endT !== e.t || job.done) continue; // rescheduled by a cancel
       job.done = true;
       const ended = modelOf(job).end(job, e.t);
+      // The post step's save of a dependency archive, and its trip to the fleet tier.
+      if (job.saved) stats.minutes += job.spec.coldMinutes * w.archiveSave + (job.saved.fleet ? ((job.saved.bytes / GiB) * w.fleetPutSecondsPerGiB) / 60 : 0);
       const released = ended === undefined ? undefined : onHost(job, ended);
       free(job.runner!);
       // Taken out before the walk: a waiter that must wait again joins a new list, never this one.
@@ -332,5 +350,7 @@ export function simulate(
     }
     dispatch(e.t);
   }
-  return { stats, timeline, slots: models.reduce((n, m) => n + (m.slots?.() ?? 0), 0) || undefined, guard: model.guardStats };
+  const archives = model.archiveStats && { ...model.archiveStats };
+  if (archives) for (const m of models.slice(1)) for (const k of Object.keys(archives) as (keyof ArchiveStats)[]) archives[k] += m.archiveStats![k];
+  return { stats, timeline, slots: models.reduce((n, m) => n + (m.slots?.() ?? 0), 0) || undefined, guard: model.guardStats, archives };
 }

@@ -25,6 +25,9 @@ export interface Job {
   startT?: number;
   endT?: number;
   warm?: boolean;
+  /** The pool model: the start restored a dependency archive; the end saved one (its bytes, and whether it went to the fleet tier too). */
+  restored?: boolean;
+  saved?: { bytes: number; fleet: boolean };
   /** The pool model's slot, the entry models' entry, the layouts' directory and bytes. */
   slot?: { name: string };
   entry?: unknown;
@@ -38,6 +41,8 @@ export interface Started {
   how: How;
   failed?: 'disk' | 'race';
   copiedBytes?: number;
+  /** Archive bytes fetched from a store off the host (the fleet tier; rust-cache's cache service). */
+  fetchedBytes?: number;
   /** The pool model: the chooser's tier and the reset's reason. */
   tier?: string;
   reason?: string;
@@ -68,4 +73,15 @@ export interface Model {
   gc?(now: number): void;
   slots?(): number;
   guardStats?: GuardStats;
+  /** The pool: what its archive tiers did (restores from each tier, saves, archives the cap and the guards removed). */
+  archiveStats?: ArchiveStats;
+}
+
+export interface ArchiveStats {
+  restores: number;
+  fleetRestores: number;
+  saves: number;
+  fleetPuts: number;
+  trimmed: number;
+  guardRemoved: number;
 }

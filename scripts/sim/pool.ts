@@ -3,11 +3,12 @@
 // over slot records like the ones the action writes; only the effects are modelled here: which
 // slot holds how many bytes, which is leased, what sccache's cache holds, how long a start takes.
 import type { DirRecord } from '../../src/model/record.js';
-import { DEFAULTS } from '../../src/model/settings.js';
+import { DEFAULTS, DEFAULT_ARCHIVE_CAP, archiveCapBytes } from '../../src/model/settings.js';
 import type { Level } from '../../src/model/units.js';
 import type { Disk } from '../../src/os/disk.js';
-import { slotCandidates } from '../../src/pool/guard.js';
+import { type Ranked, ranked, slotCandidates } from '../../src/pool/guard.js';
 import {
+  type ArchiveView,
   type HostStats,
   type Me,
   type Policy,
@@ -17,10 +18,11 @@ import {
   hardLevel,
   makePolicy,
   presentRunners,
+  restoreTier,
   scopeOf,
 } from '../../src/pool/policy.js';
 import { CompileCache, type How, type Weights } from './costs.js';
-import type { GuardStats, Job, Model, StartResult } from './model.js';
+import type { ArchiveStats, GuardStats, Job, Model, StartResult } from './model.js';
 import { DEFAULT_REPO, GiB } from './trace.js';
 
 const EPOCH = Date.UTC(2026, 10, 2);
@@ -41,6 +43,28 @@ export const diskOf = (D: number, u: number): Disk => ({
   inodesFree: 0,
   inodePercent: 0,
 });
+
+/**
+ * A dependency archive as the simulated host tier and fleet tier hold it: its keys as
+ * model/archive-key.ts makes them from the simulated job (one Cargo.lock per job of a trace), the
+ * trust domain of the job that saved it, its bytes (traces.json archiveBytesPerTarget).
+ */
+export interface SimArchive extends ArchiveView {
+  savedAt: string;
+  lastUsedMs: number;
+}
+
+/** What every host of a fleet reaches: the fleet tier's archives (a shared directory), off every host's disk. */
+export interface FleetTier {
+  archives: Map<string, SimArchive>;
+}
+
+/** A simulated job's archive keys: repository, workflow, job and `key` input name it; one Cargo.lock per job of a trace. */
+export const archiveKeyOf = (repo: string, job: string, jobKey: string) => {
+  const fallback = `${repo}|ci|${job}|${jobKey}`;
+  return { fallback, exact: `${fallback}|lock-1`, parts: {} };
+};
+const archivePath = (repo: string, domain: string, exact: string) => `${SIM_ROOT}/archives/${repo}/${domain}/${exact}`;
 
 /** The guard's levels: over `threshold` it removes idle builds until under `target`; over `hard`, runner scope gives way (policy.ts scopeOf). */
 export interface Levels {
@@ -82,18 +106,27 @@ export class SimPool implements Model {
     private readonly policy: Policy,
     private readonly D: number,
     private readonly level: Levels,
-    private readonly w: Pick<Weights, 'sccacheBytes' | 'sccacheFraction' | 'copyDiskFraction'>,
-    private readonly o: { scope: Scope; leaseWaitMs: number; room?: boolean },
+    private readonly w: Pick<Weights, 'sccacheBytes' | 'sccacheFraction' | 'copyDiskFraction'> & Partial<Pick<Weights, 'archiveFraction'>>,
+    private readonly o: { scope: Scope; leaseWaitMs: number; room?: boolean; fleet?: FleetTier },
   ) {
     this.cc = new CompileCache(w.sccacheBytes);
     this.stats = policy.history([], []);
+    this.archiveCap = archiveCapBytes(DEFAULT_ARCHIVE_CAP, D);
   }
+
+  /** The host tier: archives by path, on this host's disk, under host-archives' default cap. */
+  readonly archives = new Map<string, SimArchive>();
+  private archiveBytes = 0;
+  private readonly archiveCap: number;
+  readonly archiveStats: ArchiveStats = { restores: 0, fleetRestores: 0, saves: 0, fleetPuts: 0, trimmed: 0, guardRemoved: 0 };
 
   /**
    * A host as it is, for the differential test (__tests__/policy.test.ts): slots with their
-   * records, bytes and leases, and the history so far, oldest first, as the day would have added it.
+   * records, bytes and leases, the history so far, oldest first, as the day would have added it,
+   * and the host tier's archives.
    */
-  seed(slots: Slot[], history: ({ job: UseEntry } | { closed: { repository: string; key: string; tMs: number } })[]): void {
+  seed(slots: Slot[], history: ({ job: UseEntry } | { closed: { repository: string; key: string; tMs: number } })[], archives: SimArchive[] = []): void {
+    for (const a of archives) this.addArchive({ ...a });
     for (const s of slots) {
       const slot = { ...s, bytes: 0 };
       this.all.push(slot);
@@ -107,7 +140,33 @@ export class SimPool implements Model {
   }
 
   used(): number {
-    return this.slotBytes + this.cc.disk;
+    return this.slotBytes + this.cc.disk + this.archiveBytes;
+  }
+
+  private addArchive(a: SimArchive) {
+    this.archives.set(a.path, a);
+    this.archiveBytes += a.bytes;
+  }
+  private dropArchive(path: string) {
+    const a = this.archives.get(path);
+    if (!a) return;
+    this.archives.delete(path);
+    this.archiveBytes -= a.bytes;
+  }
+
+  /** scan -> value for the host tier: each archive with what archiveValues says it is worth (guard.ts's archive row). */
+  private archiveViews(nowMs: number): (SimArchive & { value?: number })[] {
+    const views = [...this.archives.values()];
+    const worth = this.policy.archiveValues(views, this.stats, nowMs);
+    return views.map((a) => ({ ...a, value: worth?.get(a.path) }));
+  }
+
+  /** Keeps the host tier under its cap, as a job's save does (tiers.ts trimToCap): trimArchives' order. */
+  private trim(keep: string, nowMs: number) {
+    for (const a of this.policy.trimArchives(this.archiveViews(nowMs), this.archiveCap, keep)) {
+      this.dropArchive(a.path);
+      this.archiveStats.trimmed++;
+    }
   }
   slots(): number {
     return this.all.length;
@@ -145,7 +204,11 @@ export class SimPool implements Model {
     if (me && acting !== scope) g.hard++;
     scope = acting;
     const present = scope === 'runner' ? presentRunners(this.stats, vs, msOf(now)) : undefined;
-    const plan = policy.prune(slotCandidates(SIM_ROOT, vs), scope, runnerId, keep, present);
+    // The archive row as guard.ts builds it: nobody's runner's data, in the targets' place, weighed by archiveValues.
+    const archives = this.archiveViews(msOf(now)).map((a): Ranked =>
+      ranked({ kind: 'archive', order: 0, shared: true, path: a.path, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: a.live, value: a.value }),
+    );
+    const plan = policy.prune([...slotCandidates(SIM_ROOT, vs), ...archives], scope, runnerId, keep, present);
     const removed: string[] = [];
     for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
       // Over its threshold when it started: the guard runs for nothing else here (no --max-age).
@@ -153,6 +216,16 @@ export class SimPool implements Model {
       const step = policy.guardStep(c, i, plan.ordered.length, progress);
       if (step === 'stop') break;
       if (step === 'skip') continue;
+      if (c.kind === 'archive') {
+        if (!this.archives.has(c.path)) continue;
+        if (me) g.freed += c.bytes ?? 0;
+        else g.gcFreed += c.bytes ?? 0;
+        g.removals++;
+        this.dropArchive(c.path);
+        this.archiveStats.guardRemoved++;
+        removed.push(c.path);
+        continue;
+      }
       const s = this.byName.get(c.slot!)!;
       if (s.bytes === 0) continue;
       if (keep.includes(s.name)) g.keptOwn++;
@@ -163,7 +236,7 @@ export class SimPool implements Model {
       removed.push(s.name);
       if (s.record) s.record = { ...s.record, prunedAt: iso(now), sizes: { ...s.record.sizes!, target: 0 } };
     }
-    return { keep, plan: plan.ordered.map((c) => c.slot!), removed, others: plan.others.map((c) => c.slot!) };
+    return { keep, plan: plan.ordered.map((c) => c.slot ?? c.path), removed, others: plan.others.map((c) => c.slot ?? c.path) };
   }
 
   /** The host's gc timer: `cargo-isolate gc`, host scope, the action's levels. */
@@ -219,12 +292,21 @@ export class SimPool implements Model {
         how = 'copy';
       }
     }
+    let fetched = 0;
+    if (!how) {
+      const r = this.restore(job, me, now, slot.bytes);
+      if (r) {
+        how = r.tier === 'host' ? 'archive' : 'fleet';
+        fetched = r.tier === 'fleet' ? r.bytes : 0;
+      }
+    }
     const ccKey = policy.compileCacheKey(slot.name, `${job.repo}|${spec.job}|${spec.jobKey}`);
     if (!how) how = this.cc.hit(ccKey) ? 'hit' : 'cold';
     if (how === 'hit' || how === 'cold') this.cc.put(ccKey, spec.bytes * w.sccacheFraction);
     const before = slot.bytes;
     // A warm build rewrites what it has; a cold one writes the whole target next to what is there.
-    this.setBytes(slot, how === 'warm' || how === 'copy' ? Math.max(slot.bytes, spec.bytes) : slot.bytes + spec.bytes);
+    // A restore fills the empty target with the dependencies' artifacts, which the build then keeps.
+    this.setBytes(slot, how === 'warm' || how === 'copy' || how === 'archive' || how === 'fleet' ? Math.max(slot.bytes, spec.bytes) : slot.bytes + spec.bytes);
     const failed = this.used() > D;
     if (failed) this.setBytes(slot, before);
     slot.live = true;
@@ -251,14 +333,46 @@ export class SimPool implements Model {
     job.slot = slot;
     job.startT = now;
     job.warm = how === 'warm' || how === 'copy';
-    return { warm: job.warm, how, copiedBytes: copied, failed: failed ? 'disk' : undefined, tier, reason: decision.reason };
+    job.restored = how === 'archive' || how === 'fleet';
+    return { warm: job.warm, how, copiedBytes: copied, fetchedBytes: fetched, failed: failed ? 'disk' : undefined, tier, reason: decision.reason };
+  }
+
+  /**
+   * A start with no warm build and nothing to copy: restoreSource over the host tier's archives
+   * (and the fleet tier's, when the host has no exact key: policy.ts restoreTier). A fleet archive
+   * lands in the host tier first, which is then kept under its cap as after a save.
+   */
+  private restore(job: Job, me: Me, now: number, held: number): { tier: 'host' | 'fleet'; bytes: number } | undefined {
+    const want = archiveKeyOf(job.repo, job.spec.job, job.spec.jobKey);
+    const host = this.policy.restoreSource([...this.archives.values()], want, me, DEFAULTS.reuse);
+    const fleet = this.o.fleet;
+    const r = restoreTier(host, fleet && (() => this.policy.restoreSource([...fleet.archives.values()], want, me, DEFAULTS.reuse)));
+    if (!r) return undefined;
+    const nowMs = msOf(now);
+    if (r.tier === 'fleet') {
+      // What the fleet store gives lands in the host tier, then is restored from there, and stays
+      // only while the disk with the restored build is under the hard level (tiers.ts restoreTier).
+      this.archiveStats.fleetRestores++;
+      if (!this.archives.has(r.pick.path)) {
+        this.addArchive({ ...r.pick, lastUsedMs: nowMs });
+        const hard = hardLevel(this.level.hard, this.stats, this.views(nowMs), this.level.threshold);
+        const restored = diskOf(this.D, this.used() + Math.max(0, job.spec.bytes - held));
+        if (this.policy.keepFetched(restored, hard)) this.trim(r.pick.path, nowMs);
+        else this.dropArchive(r.pick.path);
+      }
+    } else {
+      this.archiveStats.restores++;
+      r.pick.lastUsedMs = nowMs;
+    }
+    return { tier: r.tier, bytes: r.pick.bytes };
   }
 
   end(job: Job, now: number): string {
     const s = job.slot as Slot;
     if (job.failed) this.setBytes(s, 0);
     s.live = false;
-    const units = job.warm ? { built: 1, fresh: 99 } : { built: 99, fresh: 0 };
+    // A restored archive's dependencies are fresh: only the workspace's own units compile.
+    const units = job.warm || job.restored ? { built: 1, fresh: 99 } : { built: 99, fresh: 0 };
     s.record = { ...s.record!, releasedAt: iso(now), lastUsed: iso(now), sizes: { target: s.bytes, cargoHome: 0, tmp: 0, measuredAt: iso(now) }, units };
     if (!job.failed) {
       const t = iso(now);
@@ -277,8 +391,59 @@ export class SimPool implements Model {
         ...units,
       };
       this.policy.addJob(this.stats, { ...e, base: job.baseKey });
+      job.saved = this.save(job, now, units.built > 1);
     }
     return s.name;
+  }
+
+  /**
+   * A job's end: saveArchive with its inputs as tiers.ts gives them (the dependency units it
+   * compiled; whether its own domain or its base's holds the exact key), then the cap
+   * (trimArchives), then the fleet tier. What was saved and sent, for its price.
+   */
+  private save(job: Job, now: number, compiledDependencies: boolean): { bytes: number; fleet: boolean } | undefined {
+    const fraction = this.w.archiveFraction;
+    if (fraction === undefined) return undefined;
+    const k = archiveKeyOf(job.repo, job.spec.job, job.spec.jobKey);
+    const nowMs = msOf(now);
+    const bytes = job.spec.bytes * fraction;
+    const domains = job.baseKey && job.baseKey !== job.key ? [job.key, job.baseKey] : [job.key];
+    // As tiers.ts saveTier asks: the units it compiled, an archive of its exact key in its own domain
+    // or its base's; no room measured (`fits` absent), as the product measures none.
+    const decision = this.policy.saveArchive({
+      fork: false,
+      layout: 'slot',
+      exact: k.exact,
+      builtDependencies: compiledDependencies ? 98 : 0,
+      found: domains.some((d) => this.archives.has(archivePath(job.repo, d, k.exact))),
+      enabled: this.archiveCap > 0,
+    });
+    if (!decision.save) return undefined;
+    const path = archivePath(job.repo, job.key, k.exact);
+    const a: SimArchive = {
+      path,
+      repository: job.repo,
+      workflow: 'ci',
+      job: job.spec.job,
+      jobKey: job.spec.jobKey || undefined,
+      domain: job.key,
+      fallback: k.fallback,
+      exact: k.exact,
+      bytes,
+      savedMs: nowMs,
+      savedAt: iso(now),
+      lastUsedMs: nowMs,
+      live: false,
+    };
+    this.addArchive(a);
+    this.archiveStats.saves++;
+    this.trim(path, nowMs);
+    const fleet = this.o.fleet;
+    if (fleet) {
+      fleet.archives.set(path, { ...a });
+      this.archiveStats.fleetPuts++;
+    }
+    return { bytes, fleet: fleet !== undefined };
   }
 
   close(repo: string, key: string, now: number): void {

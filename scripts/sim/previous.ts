@@ -80,6 +80,7 @@ export async function loadPrevious(repo = resolve('.')): Promise<Policy | undefi
     // No warm copies, no archives, and compile-cache keys of its own in every slot.
     copySource: () => undefined,
     restoreSource: () => undefined,
+    keepFetched: () => false,
     saveArchive: () => ({ save: false, why: 'the previous release had no archives' }),
     compileCacheKey: (slot, job) => `${slot}|${job}`,
   };

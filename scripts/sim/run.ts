@@ -24,6 +24,9 @@ const level = (text: string) => {
   return l;
 };
 
+/** The shipped policy with `host-archives: off` and no fleet store: what shipped before the archive tiers. */
+const NO_TIERS = makePolicy({ archives: false });
+
 /** The policies compared; the first is the one that ships. Names are what a user reads in the tables. */
 export function policiesFor(previous?: Policy): SimPolicy[] {
   // What ships: the chooser and guard, warm copies into a slot without its own build, and
@@ -31,6 +34,9 @@ export function policiesFor(previous?: Policy): SimPolicy[] {
   const pool = { model: 'pool' as const, scope: DEFAULTS['prune-scope'] };
   const list: SimPolicy[] = [
     { name: 'shipped', ...pool, policy: SHIPPED, shipped: true },
+    // The archive tiers: the fleet tier (a shared directory) behind the host tier, and neither (the release before them).
+    { name: 'shipped + fleet tier (shared directory)', ...pool, policy: SHIPPED, fleetTier: true },
+    { name: 'shipped without the archive tiers', ...pool, policy: NO_TIERS, noTiers: true },
     // With copies, a first run could copy its base's build instead of taking the base's slot.
     {
       name: 'shipped, a first run copying its base instead of taking its slot',
@@ -46,6 +52,7 @@ export function policiesFor(previous?: Policy): SimPolicy[] {
       variant: 'neither',
     },
     { name: 'shipped, prune-scope: host', ...pool, policy: SHIPPED, scope: 'host', hostScope: true },
+    { name: 'shipped, prune-scope: host, without the archive tiers', ...pool, policy: NO_TIERS, scope: 'host', noTiers: true, hostScopeNoTiers: true },
     { name: 'shipped, no closed-PR signal (idle keys age out)', ...pool, policy: makePolicy({ closedPrs: false }) },
   ];
   if (previous) list.push({ name: 'previous release', ...pool, policy: previous, target: '75%', previous: true });
@@ -75,6 +82,11 @@ export function ablationsFor(): SimPolicy[] {
       ...base,
       name: "runner scope frees any runner's idle data, this runner's first among equals (the previous rule)",
       policy: makePolicy({ runnerScope: 'equals' }),
+    },
+    {
+      ...base,
+      name: 'runner scope frees the dependency archives as it frees the stores (the previous rule)',
+      policy: makePolicy({ runnerScopeFreesArchives: true }),
     },
     { ...base, name: 'disk-target 10 points under the threshold (the previous default)', policy: SHIPPED, target: '75%' },
     { ...base, name: 'waits lease-wait (60 s) for any earlier run (the previous rule)', policy: makePolicy({ waitForAnyEarlierRun: true }) },
@@ -333,9 +345,10 @@ export function headline(rows: Row[], trace = 'incidents'): string {
   const cols = (
     [
       ['shipped', (f) => f.shipped],
-      ['first runs copy, base kept', (f) => f.variant === 'copies-keep-base'],
-      ['without warm copies', (f) => f.variant === 'no-copies'],
-      ['without copies or cross-slot hits', (f) => f.variant === 'neither'],
+      ['shipped + fleet tier', (f) => f.fleetTier],
+      ['without the archive tiers', (f) => f.noTiers && !f.hostScopeNoTiers],
+      ['host scope', (f) => f.hostScope],
+      ['host scope, no tiers', (f) => f.hostScopeNoTiers],
       ['new dir per run, stable path, sccache', (f) => f.baseline === 'per-run'],
       ['dir per PR, sccache', (f) => f.baseline === 'per-pr'],
       ["rust-cache's restore", (f) => f.baseline === 'rust-cache'],
@@ -510,6 +523,9 @@ export interface Verdict {
   failedDisk: number;
   hours: number;
   perRunHours?: number;
+  rustCacheHours?: number;
+  noTiersHours?: number;
+  fleetHours?: number;
   scarce: boolean;
   checks: { what: string; ok: boolean }[];
   ok: boolean;
@@ -531,16 +547,25 @@ export function verdicts(rows: Row[]): Verdict[] {
       const lru = at.find((r) => r.flags.lru);
       const strong = at.find((r) => r.flags.strongReference);
       const perRun = at.find((r) => r.flags.baseline === 'per-run');
+      const rustCache = at.find((r) => r.flags.baseline === 'rust-cache');
+      const noTiers = at.find((r) => r.flags.noTiers && !r.flags.hostScopeNoTiers);
+      const fleet = at.find((r) => r.flags.fleetTier);
       // The policy's order is weighed like for like: LRU and the reference free any runner's data,
-      // as host scope does. What runner scope (the default) costs on top is its own row.
-      const host = at.find((r) => r.flags.hostScope) ?? s;
+      // as host scope does, and hold warm builds only (no archive tier takes a share of their disk).
+      // What runner scope (the default) and the archive tiers change is judged in compile hours.
+      const host = at.find((r) => r.flags.hostScopeNoTiers) ?? at.find((r) => r.flags.hostScope) ?? s;
       if (!s || !ref || !host) continue;
       const scarce = ref.share <= 0.75;
       const checks: Verdict['checks'] = [];
-      if (scarce) checks.push({ what: 'at least 80% of the reference (host scope)', ok: host.vsRef >= 0.8 });
-      if (lru) checks.push({ what: 'not below plain LRU (host scope)', ok: host.share >= lru.share - 1e-9 });
-      checks.push({ what: 'no job failed for disk', ok: s.failedDisk === 0 && host.failedDisk === 0 });
+      if (scarce) checks.push({ what: 'at least 80% of the reference (host scope, no tiers)', ok: host.vsRef >= 0.8 });
+      if (lru) checks.push({ what: 'not below plain LRU (host scope, no tiers)', ok: host.share >= lru.share - 1e-9 });
+      const failed = [s, host, ...at.filter((r) => r.flags.hostScope || r.flags.fleetTier || r.flags.noTiers)].some((r) => r.failedDisk > 0);
+      checks.push({ what: 'no job failed for disk', ok: !failed });
       if (perRun && trace === 'incidents') checks.push({ what: 'fewer compile hours than a new dir per run with sccache', ok: s.hours < perRun.hours });
+      // The archive tiers' goals: no more compile hours than rust-cache's restore where the disk is
+      // scarce, and at the knee no more than without the tiers.
+      if (rustCache && size.startsWith('knee')) checks.push({ what: "no more compile hours than rust-cache's restore", ok: s.hours <= rustCache.hours + 1e-9 });
+      if (noTiers && size === 'knee') checks.push({ what: 'no more compile hours than without the archive tiers', ok: s.hours <= noTiers.hours + 1e-9 });
       out.push({
         trace,
         size,
@@ -557,6 +582,9 @@ export function verdicts(rows: Row[]): Verdict[] {
         failedDisk: s.failedDisk,
         hours: s.hours,
         perRunHours: perRun?.hours,
+        rustCacheHours: rustCache?.hours,
+        noTiersHours: noTiers?.hours,
+        fleetHours: fleet?.hours,
         scarce,
         checks,
         ok: checks.every((c) => c.ok),
@@ -571,14 +599,19 @@ export function formatVerdicts(vs: Verdict[]): string {
     .map((v) => {
       const lru = v.lruShare !== undefined ? `, LRU ${pct(v.lruShare)}` : '';
       const strong = v.vsStrong !== undefined ? ` (${pct(v.vsStrong)} of a reference copying its base for every start, ${pct(v.strongShare!)} warm)` : '';
-      const hours = v.perRunHours !== undefined && v.trace === 'incidents' ? `, ${v.hours.toFixed(0)} vs ${v.perRunHours.toFixed(0)} compile h` : '';
+      const perRun = v.perRunHours !== undefined && v.trace === 'incidents' ? `, a new dir per run ${v.perRunHours.toFixed(1)}` : '';
+      const hours =
+        v.rustCacheHours !== undefined
+          ? `; compile h a day: shipped ${v.hours.toFixed(1)}, + fleet tier ${v.fleetHours?.toFixed(1)}, ` +
+            `without tiers ${v.noTiersHours?.toFixed(1)}, rust-cache ${v.rustCacheHours.toFixed(1)}${perRun}`
+          : '';
       const failed = v.checks
         .filter((c) => !c.ok)
         .map((c) => c.what)
         .join('; ');
       return (
-        `${v.trace}, ${v.label} (${v.gib.toFixed(0)} GiB): shipped in host scope ${pct(v.share)} warm, ${pct(v.vsRef)} of the reference ` +
-        `(${pctRange(v.vsRefRange)}; reference ${pct(v.refShare)} warm)${lru}${strong}; in runner scope ${pct(v.runnerShare)} warm; ` +
+        `${v.trace}, ${v.label} (${v.gib.toFixed(0)} GiB): host scope without tiers ${pct(v.share)} warm, ${pct(v.vsRef)} of the reference ` +
+        `(${pctRange(v.vsRefRange)}; reference ${pct(v.refShare)} warm)${lru}${strong}; shipped ${pct(v.runnerShare)} warm; ` +
         `${v.failedDisk} failed for disk${hours}: ` +
         `${v.ok ? 'ok' : `NOT MET (${failed})`}`
       );
@@ -592,61 +625,117 @@ interface HostsCell {
   failed: number;
 }
 
-/**
- * The fleet on several hosts (docs/simulation.md, "On several hosts"): one trace's runners spread
- * over 1, 2, 4 and 8 hosts, compile hours a day for the shipped policy (in runner and in host
- * scope), rust-cache's restore and a new dir per run with an sccache whose backend every host
- * shares. Each host's disk is the one host's size divided by the hosts (the same disk for the
- * fleet in all), and never under the floor of its own runners (every one of them building the
- * day's largest target at once next to sccache's cache, with room above the threshold for one more).
- */
-export function hostsTable(cfg: Config, o: { trace?: string; seeds?: number; hosts?: number[] } = {}): { text: string; cells: Map<string, HostsCell> } {
-  const name = o.trace ?? 'incidents';
-  const lv = levelsOf();
-  const w = weightsOf(cfg);
-  const hostsList = o.hosts ?? [1, 2, 4, 8];
+/** The columns of the hosts table: the shipped policy with and without each tier, in each scope, and the layouts fleets run instead. */
+export function hostsColumns(): [string, SimPolicy][] {
   const all = policiesFor();
-  const cols: [string, SimPolicy][] = [
+  return [
     ['shipped', all.find((p) => p.shipped)!],
-    ['shipped, prune-scope: host', all.find((p) => p.hostScope)!],
+    ['shipped + fleet tier', all.find((p) => p.fleetTier)!],
+    ['shipped without the tiers', all.find((p) => p.noTiers && !p.hostScopeNoTiers)!],
+    ['host scope', all.find((p) => p.hostScope)!],
+    ['host scope without the tiers', all.find((p) => p.hostScopeNoTiers)!],
     ["rust-cache's restore", all.find((p) => p.baseline === 'rust-cache')!],
     ['new dir per run, sccache (one backend for all hosts)', all.find((p) => p.baseline === 'per-run')!],
   ];
+}
+
+/**
+ * The fleet on several hosts (docs/simulation.md, "On several hosts"): each trace's runners spread
+ * over 1, 2, 4 and 8 hosts (never more hosts than runners), compile hours a day for every column of
+ * hostsColumns. Each host's disk is the one host's size divided by the hosts (the same disk for the
+ * fleet in all), and never under the floor of its own runners (every one of them building the day's
+ * largest target at once next to sccache's cache, with room above the threshold for one more). The
+ * check: on 4 hosts, the shipped policy with the fleet tier compiles no more than rust-cache's restore.
+ */
+export function hostsTable(
+  cfg: Config,
+  o: { traces?: string[]; seeds?: number; hosts?: number[] } = {},
+): { text: string; cells: Map<string, HostsCell>; checks: { what: string; ok: boolean }[] } {
+  const lv = levelsOf();
+  const w = weightsOf(cfg);
+  const hostsList = o.hosts ?? [1, 2, 4, 8];
+  const cols = hostsColumns();
   const cells = new Map<string, HostsCell>();
-  const gib = new Map<string, number[]>();
-  const rows: string[] = [];
-  for (const seed of seedsOf(cfg, name, o.seeds)) {
-    const trace = makeTrace({ ...cfg.traces[name], name }, cfg, seed);
-    for (const [size, D] of sizesFor(name, trace, cfg, lv, w).filter(([s]) => s.startsWith('knee'))) {
-      for (const h of hostsList) {
-        const per = Math.ceil(trace.runners / h);
-        const perHost = Math.max(D / h, floorOf({ peakLive: (trace.peakLive * per) / trace.runners, runners: per }, w, lv));
-        const row = `${size}|${h}`;
-        if (!rows.includes(row)) rows.push(row);
-        (gib.get(row) ?? gib.set(row, []).get(row)!).push(perHost / GiB);
-        for (const [col, sp] of cols) {
-          const r = simulate(trace, sp, perHost, cfg, lv, w, { hosts: h });
-          const c = cells.get(`${row}|${col}`) ?? cells.set(`${row}|${col}`, { hours: [], failed: 0 }).get(`${row}|${col}`)!;
-          c.hours.push(r.stats.minutes / 60);
-          c.failed += r.stats.failedDisk;
+  const checks: { what: string; ok: boolean }[] = [];
+  const out: string[] = [];
+  for (const name of o.traces ?? Object.keys(cfg.traces)) {
+    const gib = new Map<string, number[]>();
+    const rows: string[] = [];
+    for (const seed of seedsOf(cfg, name, o.seeds)) {
+      const trace = makeTrace({ ...cfg.traces[name], name }, cfg, seed);
+      for (const [size, D] of sizesFor(name, trace, cfg, lv, w).filter(([s]) => s.startsWith('knee'))) {
+        for (const h of hostsList.filter((n) => n <= trace.runners)) {
+          const per = Math.ceil(trace.runners / h);
+          const perHost = Math.max(D / h, floorOf({ peakLive: (trace.peakLive * per) / trace.runners, runners: per }, w, lv));
+          const row = `${name}|${size}|${h}`;
+          if (!rows.includes(row)) rows.push(row);
+          (gib.get(row) ?? gib.set(row, []).get(row)!).push(perHost / GiB);
+          for (const [col, sp] of cols) {
+            const r = simulate(trace, sp, perHost, cfg, lv, w, { hosts: h });
+            const c = cells.get(`${row}|${col}`) ?? cells.set(`${row}|${col}`, { hours: [], failed: 0 }).get(`${row}|${col}`)!;
+            c.hours.push(r.stats.minutes / 60);
+            c.failed += r.stats.failedDisk;
+          }
         }
       }
     }
+    const seeds = seedsOf(cfg, name, o.seeds).length;
+    out.push(
+      `**${name}**: compile hours a day, its runners spread over several hosts, mean of ${seeds} seeds (range), and jobs failed a day for disk:`,
+      '',
+      `| disk (one host's) | hosts | each host's disk | ${cols.map(([c]) => c).join(' | ')} |`,
+      `|---|---|---|${cols.map(() => '---|').join('')}`,
+    );
+    for (const row of rows) {
+      const [, size, h] = row.split('|');
+      const at = (col: string) => cells.get(`${row}|${col}`)!;
+      const cell = (col: string) => {
+        const c = at(col);
+        return `${mean(c.hours).toFixed(0)} (${hRange(range(c.hours))})${c.failed ? `, ${perDay(c.failed / seeds)} failed` : ''}`;
+      };
+      out.push(`| ${size} | ${h} | ${mean(gib.get(row)!).toFixed(0)} GiB | ${cols.map(([c]) => cell(c)).join(' | ')} |`);
+      const failed = cols.slice(0, 5).filter(([c]) => at(c).failed > 0);
+      if (failed.length) checks.push({ what: `${name}, ${size}, ${h} hosts: ${failed.map(([c]) => c).join(', ')} failed jobs for disk`, ok: false });
+      if (h === '4') {
+        const [fleet, rc] = [mean(at('shipped + fleet tier').hours), mean(at("rust-cache's restore").hours)];
+        const host = mean(at('shipped').hours);
+        checks.push({
+          what: `${name}, ${size}, 4 hosts: shipped + fleet tier ${fleet.toFixed(1)} h, host tier alone ${host.toFixed(1)} h, rust-cache ${rc.toFixed(1)} h`,
+          ok: fleet <= rc + 1e-9,
+        });
+      }
+    }
+    out.push('');
   }
-  const seeds = seedsOf(cfg, name, o.seeds).length;
-  const out = [
-    `Compile hours a day on **${name}**, its runners spread over several hosts, mean of ${seeds} seeds (range), and jobs failed a day for disk:`,
-    '',
-    `| disk (one host's) | hosts | each host's disk | ${cols.map(([c]) => c).join(' | ')} |`,
-    `|---|---|---|${cols.map(() => '---|').join('')}`,
+  return { text: out.join('\n'), cells, checks };
+}
+
+/**
+ * What each prune-scope costs, with and without the archive tiers (docs/simulation.md, "What each
+ * scope costs"): compile hours a day, warm starts and minutes over the threshold of the shipped
+ * policy in runner and host scope, the host tier on and off, per trace and size (mean of the seeds).
+ */
+export function scopeTable(rows: Row[]): string {
+  const cols: [string, (f: SimPolicy) => boolean | undefined][] = [
+    ['runner', (f) => f.shipped],
+    ['host', (f) => f.hostScope],
+    ['runner, no tiers', (f) => f.noTiers && !f.hostScopeNoTiers],
+    ['host, no tiers', (f) => f.hostScopeNoTiers],
   ];
-  for (const row of rows) {
-    const [size, h] = row.split('|');
-    const cell = (col: string) => {
-      const c = cells.get(`${row}|${col}`)!;
-      return `${mean(c.hours).toFixed(0)} (${hRange(range(c.hours))})${c.failed ? `, ${perDay(c.failed / seeds)} failed` : ''}`;
-    };
-    out.push(`| ${size} | ${h} | ${mean(gib.get(row)!).toFixed(0)} GiB | ${cols.map(([c]) => cell(c)).join(' | ')} |`);
+  const out = [
+    `| trace, disk | ${cols.map(([c]) => `${c}: h/day`).join(' | ')} | ${cols.map(([c]) => `${c}: warm`).join(' | ')} | runner / host: min over threshold |`,
+    `|---|${cols.map(() => '---|---|').join('')}---|`,
+  ];
+  for (const trace of [...new Set(rows.map((r) => r.trace))]) {
+    for (const size of [...new Set(rows.filter((r) => r.trace === trace && r.size.startsWith('knee')).map((r) => r.size))].sort(bySize)) {
+      const at = cols.map(([, p]) => rows.find((r) => r.trace === trace && r.size === size && p(r.flags)));
+      if (at.some((r) => !r)) continue;
+      const rs = at as Row[];
+      out.push(
+        `| ${trace}, ${sizeLabel(rs[0])} | ${rs.map((r) => r.hours.toFixed(1)).join(' | ')} | ${rs.map((r) => pct(r.share)).join(' | ')} | ` +
+          `${Math.round(rs[0].overMinutes)} / ${Math.round(rs[1].overMinutes)} |`,
+      );
+    }
   }
-  return { text: out.join('\n') + '\n', cells };
+  return out.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type JobIdentity, currentIdentity } from '../model/identity.js';
-import { acquireJobDir, acquireSlot, releaseLease, scanSlots, slotToKeep } from '../pool/lease.js';
+import { acquireJobDir, acquireSlot, hostHistory, releaseLease, scanSlots, slotToKeep } from '../pool/lease.js';
 import type { Log } from '../os/log.js';
 import { prepareDirs } from './prepare.js';
 import type { Viewpoint } from '../model/record.js';
@@ -12,7 +12,7 @@ import { handBackJobParents } from '../owners/handback.js';
 import { ensureSccacheServer, sccacheExports, sccacheWrapper } from '../host/sccache.js';
 import { chooseHome, sharedHomeProblem } from './cargo-home.js';
 import { type CopyReport, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
-import { chooseCopySource } from '../pool/policy.js';
+import { chooseCopySource, hardLevel } from '../pool/policy.js';
 import { myUid } from '../os/proc.js';
 import { type GuardReport, guardOptions } from '../pool/guard.js';
 import { type Via, recordEvent } from '../pool/events.js';
@@ -254,6 +254,7 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
         cap: s.hostArchives,
         buildDir: lease.dirs.target,
         by: own ? 'key' : 'identity',
+        hard: async () => hardLevel(s.diskHardThreshold, await hostHistory(root), await scanSlots(root), s.diskThreshold),
         context: {
           identity: me,
           env: { ...env, ...exports },

@@ -4,7 +4,7 @@ import { ARCHIVE_FORMAT, type ArchiveKey, type IdentityParts, archiveKey } from 
 import type { JobIdentity } from '../model/identity.js';
 import { archiveDir } from '../model/layout.js';
 import { type ArchiveCap, archiveCapBytes, formatArchiveCap } from '../model/settings.js';
-import { formatBytes, formatDuration } from '../model/units.js';
+import { type Level, formatBytes, formatDuration } from '../model/units.js';
 import type { Log } from '../os/log.js';
 import { measure } from '../os/disk.js';
 import { removeTree } from '../os/remove.js';
@@ -26,7 +26,7 @@ import { planArchive } from '../model/archive-content.js';
 import { findLockFile, lockDependencies } from '../store/lockfile.js';
 import { listDir } from '../os/absent.js';
 import { archiveView } from '../pool/guard.js';
-import { trimArchives } from '../pool/policy.js';
+import { keepFetched, trimArchives } from '../pool/policy.js';
 import { archiveValues } from '../pool/value.js';
 import { hostHistory } from '../pool/lease.js';
 import { type ArchiveStore } from '../model/archive-store.js';
@@ -170,6 +170,11 @@ export interface RestoreRequest {
   mark: (restoring: boolean) => Promise<void>;
   /** The fleet store behind the host tier (openFleet), if the job has one. */
   fleet?: FleetStore;
+  /**
+   * The hard level (policy.ts hardLevel), asked only after a restore from the fleet store: over it
+   * the fetched archive leaves the host tier again (keepFetched). Absent: it stays.
+   */
+  hard?: () => Promise<Level>;
 }
 
 /**
@@ -252,6 +257,12 @@ export async function restoreTier(o: RestoreRequest): Promise<TierRestore> {
   if (got.restored) {
     r = { ...base, ...at, outcome: 'restored', bytes: got.meta.bytes, ms: ms() };
     o.log.info(`${describeRestore(r)}.`);
+    if (base.tier === 'fleet' && o.hard && !keepFetched(await measure(o.root), await o.hard())) {
+      const gone = await removeHostArchive(o.root, found.dir, 'fetched from the fleet store onto a disk over its hard level', o.timeoutMs).catch(
+        () => undefined,
+      );
+      if (gone?.outcome === 'removed') o.log.info(`Not kept in the host's tier: the disk of ${o.root} is over its hard level, whose room is for this build.`);
+    }
   } else if (REFUSED.has(got.reason)) {
     const gone = await removeHostArchive(o.root, found.dir, 'a corrupt dependency archive, refused by a restore', o.timeoutMs).catch(() => undefined);
     r = { ...base, ...at, outcome: 'refused', why: got.detail, ms: ms() };

@@ -94,7 +94,7 @@ export const idleNeedsRoot = (count: number, bytes: string, me: number) =>
 
 /** The guard removed all it may and the disk is still over its threshold (guard.ts). */
 export const stillOverThreshold = (o: { root: string; threshold: string; disk: string; live: string; others: string; scoped?: boolean }) =>
-  `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}` +
+  `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners and the host's dependency archives holds ${o.others}` +
   (o.scoped ? ", left to the host's gc timer (prune-scope: runner)." : '.');
 
 /** Less free than `fail-below` after pruning: the job fails now (guard.ts). */

@@ -117,11 +117,29 @@ export function presentRunners(history: Pick<HostStats, 'runners'> | undefined, 
 
 /**
  * Another runner's idle data, in runner scope: a runner that still exists (`present`; all of them
- * when the caller cannot tell) left it, and it is not nobody's (trash) or everybody's (the stores,
- * archives). What the scope leaves to the host's gc timer.
+ * when the caller cannot tell) left it, and it is not nobody's (trash) or everybody's (the stores);
+ * and the dependency archives still worth something (heldArchive; `freeArchives`: the earlier rule,
+ * where runner scope freed them as it frees the stores). What the scope leaves to the host's gc timer.
  */
-export const othersIdle = (c: Pick<Candidate, 'shared' | 'owner'>, scope: Scope, runnerId: string, present?: ReadonlySet<string>): boolean =>
-  scope === 'runner' && !c.shared && c.owner !== undefined && c.owner !== runnerId && (present === undefined || present.has(c.owner));
+export const othersIdle = (
+  c: Pick<Candidate, 'shared' | 'owner' | 'kind' | 'value'>,
+  scope: Scope,
+  runnerId: string,
+  present?: ReadonlySet<string>,
+  o: { freeArchives?: boolean } = {},
+): boolean =>
+  scope === 'runner' &&
+  ((!o.freeArchives && heldArchive(c)) || (!c.shared && c.owner !== undefined && c.owner !== runnerId && (present === undefined || present.has(c.owner))));
+
+/**
+ * An archive still worth something, in runner scope: left to the gc timer and the hard level like
+ * another runner's build. It serves every PR of its job and the tier has its own cap
+ * (`host-archives`), so a job's guard that may free little else would otherwise free the archives
+ * first: on the fleet simulation that cost more compile hours than the tier saved (incidents, the
+ * floor: 53 h a day against 19 in host scope). Worth nothing (a closed PR's, what a killed save
+ * or restore left): freed like trash.
+ */
+const heldArchive = (c: Pick<Candidate, 'kind' | 'value'>): boolean => c.kind === 'archive' && c.value !== 0;
 
 /**
  * Pure: the level over which a guard in runner scope gives way (scopeOf): the one the operator set
@@ -162,9 +180,9 @@ export const scopeOf = (scope: Scope, disk: Disk, hard?: Level): Scope => (scope
  *
  * Runner scope (the default) is the scope the incident fleet asked for first ("only prune
  * actions-runner-N's own target dir, never a sibling's"): this runner's idle data and data no
- * runner owns (trash, the stores, archives, and what runners that no longer exist left:
- * `present`, presentRunners), least worth first; other runners' idle data is set apart (`others`)
- * for the host's gc timer, which runs in host scope. Over the hard level the guard runs in host
+ * runner owns (trash, the stores, archives worth nothing, and what runners that no longer exist
+ * left: `present`, presentRunners), least worth first; other runners' idle data and the archives
+ * still worth something are set apart (`others`) for the host's gc timer, which runs in host scope. Over the hard level the guard runs in host
  * scope (scopeOf). Host scope orders everything idle by worth, whoever used it. Live data is never
  * a candidate in any scope.
  */
@@ -172,7 +190,7 @@ export function planPrune<C extends Candidate>(
   cands: C[],
   scope: Scope,
   runnerId: string,
-  o: { keep?: string[]; present?: ReadonlySet<string> } = {},
+  o: { keep?: string[]; present?: ReadonlySet<string>; freeArchives?: boolean } = {},
 ): PrunePlan<C> {
   let liveBytes = 0;
   let othersBytes = 0;
@@ -185,7 +203,7 @@ export function planPrune<C extends Candidate>(
       liveBytes += c.bytes ?? 0;
       live.push(c);
     } else if (c.slot !== undefined && o.keep?.includes(c.slot)) kept.push(c);
-    else if (othersIdle(c, scope, runnerId, o.present)) {
+    else if (othersIdle(c, scope, runnerId, o.present, o)) {
       othersBytes += c.bytes ?? 0;
       others.push(c);
     } else ordered.push(c);
@@ -314,8 +332,9 @@ export function copyFits(d: Disk, bytes: number, level: Level): boolean {
  *                   worth (archiveValues; guard.ts gives the archive row the targets' place in the
  *                   order of kinds): after trash and dead jobs' dirs, before registry sources and
  *                   the stores. It is nobody's runner's data (`shared`): it serves every PR of its
- *                   job, so every runner's guard may free it, in any scope. Never while a restore
- *                   reads it (`live`).
+ *                   job. In host scope (the gc timer, `prune-scope: host`, a job over the hard
+ *                   level) it is weighed with the builds; in runner scope one still worth something
+ *                   is left to the gc timer (othersIdle). Never while a restore reads it (`live`).
  *   a job's start:  with no warm build of its own and nothing to copy, the archive restoreSource
  *                   names, from the trust domains archiveDomains allows.
  *   a job's end:    saveArchive says whether it saves one, and trimArchives which archives go so
@@ -380,6 +399,16 @@ export function restoreTier<A>(
   return host && { ...host, tier: 'host' };
 }
 
+/**
+ * Pure: whether an archive a start fetched from the fleet store stays in the host tier, measured
+ * once it is restored: only while the disk is under the hard level (hardLevel), whose room is for
+ * the build about to write. It landed after the job's guard made that room; kept anyway, it fails
+ * builds for disk on small hosts (on the fleet simulation, up to 57 jobs a day on hosts at the
+ * smallest disk their runners' builds fit on; none with this check, for the same compile hours).
+ * Not kept, the next start on this host fetches it again.
+ */
+export const keepFetched = (disk: Disk, hard: Level): boolean => !beyond(disk, hard);
+
 /** What a job's end knows when it decides whether to save an archive. */
 export interface SaveInput {
   /** A fork PR's job: never writes what another job reads. */
@@ -410,7 +439,7 @@ export interface SaveInput {
  * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
  * every dependency fresh saves too when there is none: a base branch whose pushes all start warm
  * would otherwise never save one, and every PR based on it that lacks its own build would start
- * without (the simulator does not model archives yet: an argument, not a measurement). Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
+ * without. Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
  * its own (a registry unit's fingerprint hashes its path: no other job could restore it).
  */
 export function saveArchive(i: SaveInput): { save: boolean; why: string } {
@@ -491,6 +520,8 @@ export interface PolicyOptions {
   crossSlotHits?: boolean;
   /** Dependency archives on the host (the host tier): restored by a start with nothing to copy, saved by a job's end; false: none. */
   archives?: boolean;
+  /** Runner scope frees archives still worth something as it frees the stores (the earlier rule); false: leaves them to the gc timer (othersIdle). */
+  runnerScopeFreesArchives?: boolean;
 }
 
 /** Every step of the policy, in the order a job meets them. The previous release implements the same (scripts/sim/previous.ts). */
@@ -525,6 +556,8 @@ export interface Policy {
   archiveValues(archives: ArchiveView[], history: HostStats | undefined, nowMs: number): Map<string, number> | undefined;
   /** restore: the archive a start with nothing to copy restores (undefined: none, or the tier is off). */
   restoreSource: typeof restoreSource;
+  /** Whether what a start fetched from the fleet store stays in the host tier. */
+  keepFetched: typeof keepFetched;
   /** A job's end: whether it saves an archive. */
   saveArchive: typeof saveArchive;
   /** The archives that go so that the host tier stays under its cap. */
@@ -559,7 +592,8 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
     values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
     keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
     prune: (cands, scope, runnerId, keep, present) => {
-      if (scope === 'host' || (o.runnerScope ?? 'own') === 'own') return planPrune(cands, scope, runnerId, { keep, present });
+      if (scope === 'host' || (o.runnerScope ?? 'own') === 'own')
+        return planPrune(cands, scope, runnerId, { keep, present, freeArchives: o.runnerScopeFreesArchives });
       // The earlier runner scopes: host scope's order, this runner's data moved up.
       const plan = planPrune(cands, 'host', runnerId, { keep });
       const mine = (c: Candidate) => Number(c.owner === runnerId || (o.runnerScope === 'first' && c.shared));
@@ -569,7 +603,7 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
           ? mine(b) - mine(a) || a.order - b.order
           : a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || mine(b) - mine(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path),
       );
-      for (const c of plan.ordered) if (othersIdle(c, scope, runnerId, present)) plan.othersBytes += c.bytes ?? 0;
+      for (const c of plan.ordered) if (othersIdle(c, scope, runnerId, present, { freeArchives: o.runnerScopeFreesArchives })) plan.othersBytes += c.bytes ?? 0;
       return plan;
     },
     guardRuns,
@@ -582,6 +616,7 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
     copyFits,
     archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : archiveValues(archives, history, nowMs)),
     restoreSource: (archives, want, me, reuse) => (o.archives === false ? undefined : restoreSource(archives, want, me, reuse)),
+    keepFetched,
     saveArchive: (i) => saveArchive(o.archives === false ? { ...i, enabled: false } : i),
     trimArchives,
     compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
