@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 4162:
+/***/ 9056:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -475,6 +475,7 @@ const isFleetFault = (r) => r === 'refused' || r === 'error' || r === 'timeout';
  *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/homes/u<uid>-verified/          what of that home was verified, and when (store/home-sources.ts)
+ *   <root>/homes/u<uid>-verified/blobs.json  the crate store's blobs that uid found whole, and when (store/blob-stamps.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
@@ -1031,7 +1032,203 @@ async function dir_names_learnDir(dirsDir, version, source, dir, field) {
     await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
 }
 
+;// CONCATENATED MODULE: ./src/os/changes.ts
+
+
+
+/*
+ * What changed in trees since a moment, by the one timestamp no process can set: the inode's
+ * change time (ctime). A write, a truncate, a chmod, a rename into place, a new link, and
+ * `touch -r` putting an mtime back all set it to the current time; nothing sets it to another.
+ *
+ * Granularity: many filesystems stamp ctime from a coarse clock (one scheduler tick, up to 10 ms,
+ * behind the precise one), so a change made just after a moment T can carry a ctime a little
+ * before T. Callers therefore record a moment only after SETTLE_MS have passed since their own
+ * last write, and ask for changes after that moment (settle.ts of a caller's pass): a later change
+ * is then always stamped after it (settle below). A system clock stepped backwards (ctime earlier than a record)
+ * is the caller's to detect: a record from the future is not trusted.
+ *
+ * One `find` over every tree (GNU findutils: -newerct, -printf; it stats each entry without
+ * following links); where no `find` runs (a minimal container image), the same walk in-process.
+ */
+/** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
+const SETTLE_MS = 30;
+/**
+ * The moment to record once one's own writes are done: the next millisecond. Date.now() is the
+ * current millisecond rounded down, and a write made earlier in that same millisecond carries a
+ * ctime with its fraction (a file changed at .86 of millisecond T is newer than T), so T itself
+ * would make one's own last write look like a later change.
+ */
+const afterOwnWrites = () => Date.now() + 1;
+/**
+ * Pure: a file whose ctime is `ctimeMs` has not changed since a record said it was read after
+ * `at` (readBefore below). A record from the future proves nothing: the clock was set back.
+ */
+const changes_unchangedSince = (ctimeMs, at, now) => at <= now + 60_000 && ctimeMs <= at;
+/**
+ * The moment to record for what is about to be read: SETTLE_MS (and a millisecond) before now, so
+ * that a change made while or after it is read, stamped by a clock up to one tick behind, is
+ * after the moment; a change just before it may look later, which costs only a second reading.
+ */
+const changes_readBefore = () => Date.now() - SETTLE_MS - 1;
+/** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
+async function settle(at) {
+    const left = at + SETTLE_MS + 1 - Date.now();
+    if (left > 0)
+        await new Promise((r) => setTimeout(r, left));
+}
+/**
+ * The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in
+ * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
+ * mostly system calls), each list in batches no kernel's argument limit refuses.
+ */
+async function changedSince(paths, sinceMs, o = {}) {
+    const out = new Map();
+    const batches = [];
+    const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
+    for (let i = 0; i < paths.length;) {
+        const batch = [];
+        for (let size = 0; i < paths.length && size < 100_000 && batch.length < half; i++) {
+            batch.push(paths[i]);
+            size += paths[i].length + 1;
+        }
+        batches.push(batch);
+    }
+    for (let i = 0; i < batches.length; i += 2) {
+        const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs, o.skip)));
+        for (const [k, f] of found.entries()) {
+            if (f === undefined)
+                walkNewer(batches[i + k], sinceMs, out, o.skip);
+            else
+                for (const [p, t] of f)
+                    out.set(p, t);
+        }
+    }
+    return out;
+}
+/**
+ * `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are
+ * skipped; entries named `skip` are not entered (a git checkout's own `.git`).
+ */
+function findNewer(paths, sinceMs, skip) {
+    return new Promise((res) => {
+        const at = `@${Math.floor(sinceMs / 1000)}.${String(sinceMs % 1000).padStart(3, '0')}`;
+        const pruned = skip ? ['-name', skip, '-prune', '-o'] : [];
+        const child = spawn('find', [...paths, ...pruned, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const chunks = [];
+        child.stdout.on('data', (d) => chunks.push(d));
+        child.on('error', () => res(undefined));
+        child.on('close', (code) => {
+            // 1: some start point did not exist (told on stderr); the others were still searched.
+            if (code !== 0 && code !== 1)
+                return res(undefined);
+            const m = new Map();
+            for (const rec of Buffer.concat(chunks).toString('utf8').split('\0')) {
+                const tab = rec.indexOf('\t');
+                if (tab > 0)
+                    m.set(rec.slice(tab + 1), parseFloat(rec.slice(0, tab)) * 1000);
+            }
+            res(m);
+        });
+    });
+}
+function walkNewer(paths, sinceMs, out, skip) {
+    const visit = (p) => {
+        if (skip && p.endsWith(`/${skip}`))
+            return;
+        let st;
+        try {
+            st = lstatSync(p);
+        }
+        catch {
+            return;
+        }
+        if (st.ctimeMs > sinceMs)
+            out.set(p, st.ctimeMs);
+        if (st.isDirectory())
+            for (const n of readdirSafe(p))
+                visit(join(p, n));
+    };
+    for (const p of paths)
+        visit(p);
+}
+function readdirSafe(p) {
+    try {
+        return readdirSync(p);
+    }
+    catch {
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./src/store/blob-stamps.ts
+
+
+
+
+
+/*
+ * Which blobs of the crate store one uid found whole (their bytes hash to their name), so that a
+ * job's end does not hash every blob of its lock again when nothing changed.
+ *
+ * The record (`<root>/homes/u<uid>-verified/blobs.json`, beside the sources record of that uid's
+ * shared home, job/shared-home.ts) maps a sha256 to a moment `at` read before the blob was hashed
+ * (os/changes.ts readBefore). A blob whose ctime is not after `at` is the file that was hashed:
+ * every write, chmod, rename over it and new link sets ctime to the current time, and nothing
+ * sets it back. A blob changed since, replaced, or linked into a home is hashed again.
+ *
+ * What trusting a record can cost: a record is only ever asked "is this blob still whole?", to
+ * skip a repair. The bytes written into the store are always hashed as they are written
+ * (crates.ts publishCrates), and every consumer hashes a blob before it seeds it, so a record
+ * that lied (only its own uid can write it) keeps a damaged blob unrepaired, never plants one.
+ */
+/** A blob not looked at for this long leaves the record (it is hashed again if it is ever needed). */
+const KEEP_MS = (/* unused pure expression or super */ null && (30 * 86_400_000));
+async function readStamps(file, now) {
+    try {
+        const r = JSON.parse((await readTextIfPresent(file)) ?? '{}');
+        if (r.format !== 1 || typeof r.blobs !== 'object' || r.blobs === null)
+            return {};
+        return Object.fromEntries(Object.entries(r.blobs).filter((e) => typeof e[1] === 'number' && now - e[1] < KEEP_MS));
+    }
+    catch {
+        return {}; // unreadable or not JSON: every blob is hashed, as without a record
+    }
+}
+/** The stamps kept in `file`; without a file (a private home), every blob is hashed. */
+async function blob_stamps_blobStamps(file, now = Date.now()) {
+    const stamps = file ? await readStamps(file, now) : {};
+    let changed = false;
+    return {
+        async whole(path, sha) {
+            const st = await lstatIfPresent(path);
+            if (!st?.isFile())
+                return false;
+            const at = stamps[sha];
+            if (at !== undefined && unchangedSince(st.ctimeMs, at, Date.now()))
+                return true;
+            const before = readBefore();
+            const ok = sha256Hex(await fs.readFile(path)) === sha;
+            if (ok && file) {
+                stamps[sha] = before;
+                changed = true;
+            }
+            else if (stamps[sha] !== undefined) {
+                delete stamps[sha];
+                changed = true;
+            }
+            return ok;
+        },
+        async save() {
+            if (file && changed)
+                await writeAtomic(file, JSON.stringify({ format: 1, blobs: stamps })).catch(() => undefined);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
 
 
 
@@ -1162,7 +1359,8 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
     return r;
 }
 /** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
+async function publishCrates(root, cargoHome, locked, version, o = {}) {
+    const stamps = o.stamps ?? (await blobStamps(undefined));
     const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
     const byFile = new Map();
     for (const c of locked)
@@ -1185,7 +1383,15 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.skipped++;
                 continue;
             }
-            const sha = await crates_fileSha256(path);
+            // Known from the home's check while unchanged; else read once, and those bytes are what
+            // is hashed and, if the store lacks them, written: never a second read that could differ.
+            let data;
+            const known = o.verified?.(`${dir}/${f.slice(0, -'.crate'.length)}`, st.ctimeMs);
+            let sha = known && candidates.some((c) => c.checksum === known) ? known : undefined;
+            if (!sha) {
+                data = await fs.readFile(path);
+                sha = sha256Hex(data);
+            }
             const match = candidates.find((c) => c.checksum === sha);
             if (!match) {
                 r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
@@ -1201,12 +1407,17 @@ async function publishCrates(root, cargoHome, locked, version) {
             }
             const blob = blobPath(root, sha);
             // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await crates_fileSha256(blob)) === sha) {
+            if (await stamps.whole(blob, sha)) {
                 r.skipped++;
             }
             else {
+                data ??= await fs.readFile(path);
+                if (sha256Hex(data) !== sha) {
+                    r.mismatches.push({ crate: f, why: `changed since it was verified as ${sha.slice(0, 16)}...: not published` });
+                    continue;
+                }
                 try {
-                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+                    await placeAtomically(blob, { data }, 0o444);
                 }
                 catch (e) {
                     if (!isPermissionError(e))
@@ -1230,6 +1441,7 @@ async function publishCrates(root, cargoHome, locked, version) {
             publishedDirs.add(dir);
         }
     }
+    await stamps.save();
     for (const dir of publishedDirs) {
         const storeConfig = join(storePaths(root).index, dir, 'config.json');
         const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, 'config.json'));
@@ -2511,7 +2723,7 @@ async function serve(req) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4162);
+/* harmony import */ var _fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9056);
 // The fleet store's worker (store/fleet-worker.ts starts it for each call), bundled into dist/fleet-worker.
 
 process.exitCode = await (0,_fleet_worker_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runWorker */ .W)(process.argv[2]);

@@ -24,7 +24,7 @@ import { containerFilesKept } from '../model/messages.js';
 import { listDir, reportReadsTo } from '../os/absent.js';
 import { clearRestoreLeftovers, describeSave, openFleet, saveTier, startTier, tierMisses, viewPart } from './tiers.js';
 import { describeCopy } from '../pool/warm-copy.js';
-import { settleHome } from './shared-home.js';
+import { publishAids, settleHome } from './shared-home.js';
 
 /*
  * A job's end: finishJob, the mirror of mainJob (start.ts), shared by the action's post step, the
@@ -77,7 +77,8 @@ async function publishStores(j: JobToEnd, c: CratesState, cargoHome: string, r: 
     }
     const l = await theLock();
     if (!l?.version) return;
-    r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+    const aids = await publishAids(j, cargoHome);
+    r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version, aids)), policy: c.policy, allowed: true };
     if (c.cache && r.published.published > 0 && log) await saveStore(j.root, l.text, log);
   });
   await attempt(r, `Publishing git dependencies from ${join(cargoHome, 'git', 'db')} to the git store`, async () => {

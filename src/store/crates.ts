@@ -9,6 +9,8 @@ import type { Settings } from '../model/settings.js';
 import { storePaths } from '../model/layout.js';
 import { knownDirs, learnDir } from './dir-names.js';
 import { ifPresent, isDirAt, listDir, lstatIfPresent, readBytesIfPresent } from '../os/absent.js';
+import { type BlobStamps, blobStamps } from './blob-stamps.js';
+import { sha256Hex } from '../model/key.js';
 
 /*
  * The host-wide crate store, <root>/crates:
@@ -184,13 +186,26 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
   return r;
 }
 
+/**
+ * What spares a publisher from hashing what nothing changed, at every job's end: what a shared
+ * home's check verified (its record, job/shared-home.ts), and the blobs this uid found whole.
+ * Neither ever decides what is written into the store: only whether something may be skipped.
+ */
+export interface PublishAids {
+  /** The sha256 `<index dir>/<name>-<version>.crate` of the home was verified as, if its ctime says it is unchanged since. */
+  verified?: (key: string, ctimeMs: number) => string | undefined;
+  stamps?: BlobStamps;
+}
+
 /** Adds the slot's verified new .crate files (and their index entries) to the store. */
 export async function publishCrates(
   root: string,
   cargoHome: string,
   locked: LockedCrate[],
   version: string,
+  o: PublishAids = {},
 ): Promise<Omit<PublishReport, 'policy' | 'allowed'>> {
+  const stamps = o.stamps ?? (await blobStamps(undefined));
   const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [] as { crate: string; why: string }[], indexEntries: 0 };
   const byFile = new Map<string, LockedCrate[]>();
   for (const c of locked) byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
@@ -210,7 +225,15 @@ export async function publishCrates(
         r.skipped++;
         continue;
       }
-      const sha = await fileSha256(path);
+      // Known from the home's check while unchanged; else read once, and those bytes are what
+      // is hashed and, if the store lacks them, written: never a second read that could differ.
+      let data: Buffer | undefined;
+      const known = o.verified?.(`${dir}/${f.slice(0, -'.crate'.length)}`, st.ctimeMs);
+      let sha = known && candidates.some((c) => c.checksum === known) ? known : undefined;
+      if (!sha) {
+        data = await fs.readFile(path);
+        sha = sha256Hex(data);
+      }
       const match = candidates.find((c) => c.checksum === sha);
       if (!match) {
         r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
@@ -225,11 +248,16 @@ export async function publishCrates(
       }
       const blob = blobPath(root, sha);
       // A store file of that name that does not hash to it was damaged or replaced: repair it.
-      if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+      if (await stamps.whole(blob, sha)) {
         r.skipped++;
       } else {
+        data ??= await fs.readFile(path);
+        if (sha256Hex(data) !== sha) {
+          r.mismatches.push({ crate: f, why: `changed since it was verified as ${sha.slice(0, 16)}...: not published` });
+          continue;
+        }
         try {
-          await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+          await placeAtomically(blob, { data }, 0o444);
         } catch (e) {
           if (!isPermissionError(e)) throw e;
           // A store directory made by a root job that never handed it back: root's gc fixes it.
@@ -251,6 +279,7 @@ export async function publishCrates(
       publishedDirs.add(dir);
     }
   }
+  await stamps.save();
   for (const dir of publishedDirs) {
     const storeConfig = join(storePaths(root).index, dir, 'config.json');
     const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, 'config.json'));
