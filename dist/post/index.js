@@ -2738,8 +2738,27 @@ async function placeAtomically(dest, how, mode) {
         throw e;
     }
 }
+/** Reads only: a seed's plan. Nothing absent (a warm home) means nothing to place, and no lock to take for it. */
+async function crates_planSeed(root, cargoHome, locked, version) {
+    const dirsBySource = new Map();
+    let unknownDirs = 0;
+    for (const s of new Set(locked.map((c) => c.source))) {
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    const crates = await Promise.all(locked.map(async (crate) => {
+        const dirs = dirsBySource.get(crate.source) ?? [];
+        const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(crate)));
+        return { crate, dirs, dests, absent: (await Promise.all(dests.map(exists))).map((e) => !e) };
+    }));
+    return { crates, unknownDirs };
+}
+const crates_nothingToSeed = (p) => p.crates.every((c) => !c.absent.includes(true));
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function crates_seedCrates(root, cargoHome, locked, version, mode) {
+async function crates_seedCrates(root, cargoHome, locked, version, mode, plan) {
+    const { crates, unknownDirs } = plan ?? (await crates_planSeed(root, cargoHome, locked, version));
     const r = {
         locked: locked.length,
         seeded: 0,
@@ -2748,26 +2767,15 @@ async function crates_seedCrates(root, cargoHome, locked, version, mode) {
         missing: 0,
         mismatches: [],
         indexEntries: 0,
-        unknownDirs: 0,
+        unknownDirs,
         dirs: 0,
         mode,
         copiedInstead: 0,
     };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
     const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(storePaths(root).dirs, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
+    for (const { crate: c, dirs, dests, absent } of crates) {
         if (dirs.length === 0)
             continue;
-        const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
         if (!absent.includes(true)) {
             r.present++; // a warm slot of the same key: nothing to place, nothing to hash
             continue;
@@ -3574,15 +3582,18 @@ async function dependencies_prepareCrates(s, root, cargoHome, me, env, log, work
     if (s.cache)
         await restoreStore(root, lockText, log);
     const locked = parseLock(lockText);
+    const plan = await planSeed(root, cargoHome, locked, version);
     // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
     // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
+    // A home that holds every locked crate already (a warm one) gets no write: no lock to wait for.
+    const writes = !nothingToSeed(plan) || parseGitLock(lockText).length > 0;
+    const downloadLock = writes ? await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 }) : undefined;
+    if (writes && !downloadLock) {
         log.warning(`Crates: another cargo held ${join(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
         return { ...state, lockFile, cargoVersion: version };
     }
     try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', writes ? undefined : plan);
         seed.lockFile = lockFile;
         const how = [
             formatBytes(seed.seededBytes),
@@ -3599,7 +3610,8 @@ async function dependencies_prepareCrates(s, root, cargoHome, me, env, log, work
         return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
     }
     finally {
-        await release(downloadLock);
+        if (downloadLock)
+            await release(downloadLock);
     }
 }
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */

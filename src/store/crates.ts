@@ -105,8 +105,43 @@ export async function placeAtomically(
   }
 }
 
+/** Where each locked crate goes in a home (one path per index dir known for its source), and which of those are not there yet. */
+export interface SeedPlan {
+  crates: { crate: LockedCrate; dirs: string[]; dests: string[]; absent: boolean[] }[];
+  unknownDirs: number;
+}
+
+/** Reads only: a seed's plan. Nothing absent (a warm home) means nothing to place, and no lock to take for it. */
+export async function planSeed(root: string, cargoHome: string, locked: LockedCrate[], version: string): Promise<SeedPlan> {
+  const dirsBySource = new Map<string, string[]>();
+  let unknownDirs = 0;
+  for (const s of new Set(locked.map((c) => c.source))) {
+    const dirs = await knownDirs(storePaths(root).dirs, version, s);
+    if (dirs.length === 0) unknownDirs++;
+    dirsBySource.set(s, dirs);
+  }
+  const crates = await Promise.all(
+    locked.map(async (crate) => {
+      const dirs = dirsBySource.get(crate.source) ?? [];
+      const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(crate)));
+      return { crate, dirs, dests, absent: (await Promise.all(dests.map(exists))).map((e) => !e) };
+    }),
+  );
+  return { crates, unknownDirs };
+}
+
+export const nothingToSeed = (p: SeedPlan): boolean => p.crates.every((c) => !c.absent.includes(true));
+
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-export async function seedCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string, mode: 'link' | 'copy'): Promise<SeedReport> {
+export async function seedCrates(
+  root: string,
+  cargoHome: string,
+  locked: LockedCrate[],
+  version: string,
+  mode: 'link' | 'copy',
+  plan?: SeedPlan,
+): Promise<SeedReport> {
+  const { crates, unknownDirs } = plan ?? (await planSeed(root, cargoHome, locked, version));
   const r: SeedReport = {
     locked: locked.length,
     seeded: 0,
@@ -115,24 +150,14 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
     missing: 0,
     mismatches: [],
     indexEntries: 0,
-    unknownDirs: 0,
+    unknownDirs,
     dirs: 0,
     mode,
     copiedInstead: 0,
   };
-  const sources = [...new Set(locked.map((c) => c.source))];
-  const dirsBySource = new Map<string, string[]>();
   const usedDirs = new Set<string>();
-  for (const s of sources) {
-    const dirs = await knownDirs(storePaths(root).dirs, version, s);
-    if (dirs.length === 0) r.unknownDirs++;
-    dirsBySource.set(s, dirs);
-  }
-  for (const c of locked) {
-    const dirs = dirsBySource.get(c.source) ?? [];
+  for (const { crate: c, dirs, dests, absent } of crates) {
     if (dirs.length === 0) continue;
-    const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-    const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
     if (!absent.includes(true)) {
       r.present++; // a warm slot of the same key: nothing to place, nothing to hash
       continue;
