@@ -8591,7 +8591,8 @@ async function postLock(c, env) {
     const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
     if (!lockFile)
         return undefined;
-    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? (await cargoVersion((0,external_node_path_.dirname)(lockFile), env))) : undefined };
+    const text = await external_node_fs_.promises.readFile(lockFile, 'utf8');
+    return { file: lockFile, text, version: c.publish ? (c.cargoVersion ?? (await cargoVersion((0,external_node_path_.dirname)(lockFile), env))) : undefined };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/view.ts
@@ -9311,7 +9312,7 @@ async function keyOf(c) {
     const rustc = await rustcOf(c.buildDir, cwd, c.env);
     if (!rustc)
         return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
-    const lock = lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
+    const lock = c.lockText ?? (lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined);
     const deps = lock === undefined ? undefined : lockDependencies(lock);
     const key = archiveKey({
         repository: c.identity.repository,
@@ -10849,15 +10850,19 @@ async function publishAids(j, cargoHome) {
     const sources = await recordFile(j.root);
     return { verified: verifiedCrates(await readSources(sources)), stamps: await blobStamps((0,external_node_path_.join)((0,external_node_path_.dirname)(sources), 'blobs.json')) };
 }
-/** The lock file's registry crates and how to find the index dirs cargo names their sources with. */
-async function lockOf(root, crates, env) {
-    const file = crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
+/**
+ * The lock file's registry crates and how to find the index dirs cargo names their sources with;
+ * `read`: the lock as the step read it already (the end's, once for all its parts).
+ */
+async function lockOf(root, crates, env, read) {
+    const given = read ? await read().catch(() => undefined) : undefined;
+    const file = given?.file ?? crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
     if (!file)
         return undefined;
-    const text = await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined);
+    const text = given?.text ?? (await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined));
     if (text === undefined)
         return undefined;
-    const version = crates?.cargoVersion ?? (await cargoVersion((0,external_node_path_.dirname)(file), env));
+    const version = given?.version ?? crates?.cargoVersion ?? (await cargoVersion((0,external_node_path_.dirname)(file), env));
     return {
         file,
         locked: parseLock(text),
@@ -10958,11 +10963,11 @@ async function privateHomeInstead(job, s, env, log, why) {
  * sealed; the top settled. Best effort, like every step of an end: the caller makes a failure a
  * warning, and the next start checks again.
  */
-async function settleHome(j, env) {
+async function settleHome(j, env, read) {
     const r = {};
     const home = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
     if (j.home?.shared) {
-        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home });
+        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home }, read);
         if (lock)
             r.sources = await checkSources({
                 root: j.root,
@@ -11275,10 +11280,8 @@ function noteRemoval(r, x) {
         r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
 }
 /** Publishes to both stores from one lock file and one cargo version, found once. */
-async function publishStores(j, c, cargoHome, r, log) {
+async function publishStores(j, c, cargoHome, r, theLock, log) {
     const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-    let lock;
-    const theLock = () => (lock ??= postLock(c, env));
     await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
         if (!c.publish) {
             r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
@@ -11420,7 +11423,7 @@ function whereFrom(j, r) {
  * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
  * build made on the host (its view says where the build saw the root).
  */
-async function end_saveArchive(j, cargoHome, r, log) {
+async function end_saveArchive(j, cargoHome, r, theLock, log) {
     const me = j.identity;
     if (!me || !j.startedAt || !j.hostArchives)
         return;
@@ -11440,7 +11443,7 @@ async function end_saveArchive(j, cargoHome, r, log) {
                 cargoHome,
                 view: viewPart(me.container),
                 search: j.crates?.search ?? { workingDirectory: process.env.GITHUB_WORKSPACE || process.cwd() },
-                lockFile: j.crates?.lockFile,
+                ...(await theLock().then((l) => (l ? { lockFile: l.file, lockText: l.text } : { lockFile: j.crates?.lockFile }), () => ({ lockFile: j.crates?.lockFile }))),
             },
             timeoutMs: Math.max(j.cleanupTimeoutMs, 300_000),
             log,
@@ -11469,6 +11472,9 @@ async function endJob(j, log) {
     };
     // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
     const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    // The lock file, found and read once for every part of the end that needs it.
+    let lock;
+    const theLock = () => (lock ??= j.crates ? postLock(j.crates, { ...process.env, ...exportsFor(j.dirs, cargoHome) }) : Promise.resolve(undefined));
     try {
         await step('root', () => root_prepareRoot(j.root, {}, false).then(() => undefined));
         const startedAt = j.startedAt;
@@ -11478,20 +11484,20 @@ async function endJob(j, log) {
             }));
         }
         if (j.crates)
-            await step('stores', () => publishStores(j, j.crates, cargoHome, r, log));
+            await step('stores', () => publishStores(j, j.crates, cargoHome, r, theLock, log));
         whereFrom(j, r);
         // A slot's record first (its view tells the save where the build ran); a job directory after its save.
         if (j.layout === 'job') {
-            await step('archive', () => end_saveArchive(j, cargoHome, r, log));
+            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
             await step('job', () => removeJobDir(j, r));
         }
         else {
             await step('slot', () => leaveSlot(j, cargoHome, r));
-            await step('archive', () => end_saveArchive(j, cargoHome, r, log));
+            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
         }
         await appendUnits(j, r);
         await step('home', () => attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
-            r.homeCheck = await settleHome(j, process.env);
+            r.homeCheck = await settleHome(j, process.env, theLock);
         }));
         await step('hand-back', () => attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
             r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length, r.archive?.outcome === 'saved');

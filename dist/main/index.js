@@ -7603,7 +7603,8 @@ async function postLock(c, env) {
     const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
     if (!lockFile)
         return undefined;
-    return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? (await cargoVersion(dirname(lockFile), env))) : undefined };
+    const text = await fs.readFile(lockFile, 'utf8');
+    return { file: lockFile, text, version: c.publish ? (c.cargoVersion ?? (await cargoVersion(dirname(lockFile), env))) : undefined };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/view.ts
@@ -8325,7 +8326,7 @@ async function keyOf(c) {
     const rustc = await rustcOf(c.buildDir, cwd, c.env);
     if (!rustc)
         return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
-    const lock = lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
+    const lock = c.lockText ?? (lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined);
     const deps = lock === undefined ? undefined : lockDependencies(lock);
     const key = archiveKey({
         repository: c.identity.repository,
@@ -9863,15 +9864,19 @@ async function publishAids(j, cargoHome) {
     const sources = await recordFile(j.root);
     return { verified: verifiedCrates(await readSources(sources)), stamps: await blobStamps(join(dirname(sources), 'blobs.json')) };
 }
-/** The lock file's registry crates and how to find the index dirs cargo names their sources with. */
-async function lockOf(root, crates, env) {
-    const file = crates?.lockFile ?? (crates ? await lockfile_findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
+/**
+ * The lock file's registry crates and how to find the index dirs cargo names their sources with;
+ * `read`: the lock as the step read it already (the end's, once for all its parts).
+ */
+async function lockOf(root, crates, env, read) {
+    const given = read ? await read().catch(() => undefined) : undefined;
+    const file = given?.file ?? crates?.lockFile ?? (crates ? await lockfile_findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
     if (!file)
         return undefined;
-    const text = await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined);
+    const text = given?.text ?? (await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined));
     if (text === undefined)
         return undefined;
-    const version = crates?.cargoVersion ?? (await crates_cargoVersion((0,external_node_path_.dirname)(file), env));
+    const version = given?.version ?? crates?.cargoVersion ?? (await crates_cargoVersion((0,external_node_path_.dirname)(file), env));
     return {
         file,
         locked: parseLock(text),
@@ -9972,11 +9977,11 @@ async function privateHomeInstead(job, s, env, log, why) {
  * sealed; the top settled. Best effort, like every step of an end: the caller makes a failure a
  * warning, and the next start checks again.
  */
-async function settleHome(j, env) {
+async function settleHome(j, env, read) {
     const r = {};
     const home = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
     if (j.home?.shared) {
-        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home });
+        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home }, read);
         if (lock)
             r.sources = await checkSources({
                 root: j.root,

@@ -126,12 +126,20 @@ async function prepareGit(
   }
 }
 
+/** A lock file as one step read it, for every part of that step (publishing, the archive key, the home's check). */
+export interface ReadLock {
+  file: string;
+  text: string;
+  version?: string;
+}
+
 /**
  * Post's lock file: main's, else found again (the job's build may have made one), read once;
  * cargo's version only where something may be published (it costs a `cargo --version`).
  */
-export async function postLock(c: CratesState, env: NodeJS.ProcessEnv): Promise<{ text: string; version?: string } | undefined> {
+export async function postLock(c: CratesState, env: NodeJS.ProcessEnv): Promise<ReadLock | undefined> {
   const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
   if (!lockFile) return undefined;
-  return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? (await cargoVersion(dirname(lockFile), env))) : undefined };
+  const text = await fs.readFile(lockFile, 'utf8');
+  return { file: lockFile, text, version: c.publish ? (c.cargoVersion ?? (await cargoVersion(dirname(lockFile), env))) : undefined };
 }

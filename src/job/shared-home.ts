@@ -12,7 +12,7 @@ import { findLockFile, parseLock } from '../store/lockfile.js';
 import { parseGitLock } from '../store/gitstore.js';
 import { type PublishAids, cargoVersion } from '../store/crates.js';
 import { chooseHome, rootOwnerFor } from './cargo-home.js';
-import { prepareCrates } from './dependencies.js';
+import { type ReadLock, prepareCrates } from './dependencies.js';
 import { settleTop } from './home-top.js';
 import { privateHomeAfterAll, sourcesRepaired } from '../model/messages.js';
 import type { CratesState, HomeCheck, StartedJob } from './types.js';
@@ -56,13 +56,17 @@ export async function publishAids(j: Pick<StartedJob, 'root'> & Partial<Pick<Sta
   return { verified: verifiedCrates(await readSources(sources)), stamps: await blobStamps(join(dirname(sources), 'blobs.json')) };
 }
 
-/** The lock file's registry crates and how to find the index dirs cargo names their sources with. */
-async function lockOf(root: string, crates: CratesState | undefined, env: Record<string, string | undefined>) {
-  const file = crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
+/**
+ * The lock file's registry crates and how to find the index dirs cargo names their sources with;
+ * `read`: the lock as the step read it already (the end's, once for all its parts).
+ */
+async function lockOf(root: string, crates: CratesState | undefined, env: Record<string, string | undefined>, read?: () => Promise<ReadLock | undefined>) {
+  const given = read ? await read().catch(() => undefined) : undefined;
+  const file = given?.file ?? crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
   if (!file) return undefined;
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  const text = given?.text ?? (await fs.readFile(file, 'utf8').catch(() => undefined));
   if (text === undefined) return undefined;
-  const version = crates?.cargoVersion ?? (await cargoVersion(dirname(file), env));
+  const version = given?.version ?? crates?.cargoVersion ?? (await cargoVersion(dirname(file), env));
   return {
     file,
     locked: parseLock(text),
@@ -160,11 +164,12 @@ async function privateHomeInstead(job: StartedJob, s: Settings, env: Record<stri
 export async function settleHome(
   j: Pick<StartedJob, 'root' | 'crates' | 'dirs'> & Partial<Pick<StartedJob, 'slot' | 'home' | 'exports' | 'homeCheck'>>,
   env: Record<string, string | undefined>,
+  read?: () => Promise<ReadLock | undefined>,
 ): Promise<HomeCheck> {
   const r: HomeCheck = {};
   const home = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
   if (j.home?.shared) {
-    const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home });
+    const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home }, read);
     if (lock)
       r.sources = await checkSources({
         root: j.root,
