@@ -5002,11 +5002,16 @@ async function planSeed(root, cargoHome, locked, version) {
     const crates = await Promise.all(locked.map(async (crate) => {
         const dirs = dirsBySource.get(crate.source) ?? [];
         const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(crate)));
-        return { crate, dirs, dests, absent: (await Promise.all(dests.map(exists))).map((e) => !e) };
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        return { crate, dirs, dests, absent, inStore: absent.includes(true) && (await exists(blobPath(root, crate.checksum))) };
     }));
     return { crates, unknownDirs };
 }
-const nothingToSeed = (p) => p.crates.every((c) => !c.absent.includes(true));
+/**
+ * Pure: a seed would place nothing. A crate the home lacks and the store has not either (a
+ * dependency of another platform's, which cargo never downloads here) gives nothing to place.
+ */
+const nothingToSeed = (p) => p.crates.every((c) => !c.absent.includes(true) || !c.inStore);
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 async function seedCrates(root, cargoHome, locked, version, mode, plan) {
     const { crates, unknownDirs } = plan ?? (await planSeed(root, cargoHome, locked, version));
@@ -5024,11 +5029,16 @@ async function seedCrates(root, cargoHome, locked, version, mode, plan) {
         copiedInstead: 0,
     };
     const usedDirs = new Set();
-    for (const { crate: c, dirs, dests, absent } of crates) {
+    for (const { crate: c, dirs, dests, absent, inStore } of crates) {
         if (dirs.length === 0)
             continue;
         if (!absent.includes(true)) {
             r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        // As planned, even if a publisher added it since: a plan that placed nothing took no lock.
+        if (!inStore) {
+            r.missing++;
             continue;
         }
         const blob = blobPath(root, c.checksum);
@@ -11025,6 +11035,11 @@ async function startPhases(o) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
+    // Asked first, answered while the root is checked and the guard and the lease wait: where the
+    // Cargo.lock is and which cargo builds it (up to two processes through rustup's proxy, tens of
+    // milliseconds; the crates phase's to read).
+    const workspace = o.crates === false ? undefined : findWorkspace(s, env);
+    workspace?.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
     const root = await root_prepareRoot(s.root, env, true, s.rootOrigin);
     const filesystem = await external_node_fs_.promises.statfs(root);
     const unsafe = unreliableFlock(root, filesystem.type);
@@ -11044,10 +11059,6 @@ async function startPhases(o) {
             phases[name] = Math.round(performance.now() - t0);
         }
     };
-    // Asked now, answered while the guard and the lease wait: where the Cargo.lock is and which
-    // cargo builds it (up to two processes through rustup's proxy, the crates phase's to read).
-    const workspace = o.crates === false ? undefined : findWorkspace(s, env);
-    workspace?.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });

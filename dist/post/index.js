@@ -2751,11 +2751,16 @@ async function crates_planSeed(root, cargoHome, locked, version) {
     const crates = await Promise.all(locked.map(async (crate) => {
         const dirs = dirsBySource.get(crate.source) ?? [];
         const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(crate)));
-        return { crate, dirs, dests, absent: (await Promise.all(dests.map(exists))).map((e) => !e) };
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        return { crate, dirs, dests, absent, inStore: absent.includes(true) && (await exists(blobPath(root, crate.checksum))) };
     }));
     return { crates, unknownDirs };
 }
-const crates_nothingToSeed = (p) => p.crates.every((c) => !c.absent.includes(true));
+/**
+ * Pure: a seed would place nothing. A crate the home lacks and the store has not either (a
+ * dependency of another platform's, which cargo never downloads here) gives nothing to place.
+ */
+const crates_nothingToSeed = (p) => p.crates.every((c) => !c.absent.includes(true) || !c.inStore);
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 async function crates_seedCrates(root, cargoHome, locked, version, mode, plan) {
     const { crates, unknownDirs } = plan ?? (await crates_planSeed(root, cargoHome, locked, version));
@@ -2773,11 +2778,16 @@ async function crates_seedCrates(root, cargoHome, locked, version, mode, plan) {
         copiedInstead: 0,
     };
     const usedDirs = new Set();
-    for (const { crate: c, dirs, dests, absent } of crates) {
+    for (const { crate: c, dirs, dests, absent, inStore } of crates) {
         if (dirs.length === 0)
             continue;
         if (!absent.includes(true)) {
             r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        // As planned, even if a publisher added it since: a plan that placed nothing took no lock.
+        if (!inStore) {
+            r.missing++;
             continue;
         }
         const blob = blobPath(root, c.checksum);

@@ -105,9 +105,12 @@ export async function placeAtomically(
   }
 }
 
-/** Where each locked crate goes in a home (one path per index dir known for its source), and which of those are not there yet. */
+/**
+ * Where each locked crate goes in a home (one path per index dir known for its source), which of
+ * those are not there yet, and whether the store has a file for it at all.
+ */
 export interface SeedPlan {
-  crates: { crate: LockedCrate; dirs: string[]; dests: string[]; absent: boolean[] }[];
+  crates: { crate: LockedCrate; dirs: string[]; dests: string[]; absent: boolean[]; inStore: boolean }[];
   unknownDirs: number;
 }
 
@@ -124,13 +127,18 @@ export async function planSeed(root: string, cargoHome: string, locked: LockedCr
     locked.map(async (crate) => {
       const dirs = dirsBySource.get(crate.source) ?? [];
       const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(crate)));
-      return { crate, dirs, dests, absent: (await Promise.all(dests.map(exists))).map((e) => !e) };
+      const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+      return { crate, dirs, dests, absent, inStore: absent.includes(true) && (await exists(blobPath(root, crate.checksum))) };
     }),
   );
   return { crates, unknownDirs };
 }
 
-export const nothingToSeed = (p: SeedPlan): boolean => p.crates.every((c) => !c.absent.includes(true));
+/**
+ * Pure: a seed would place nothing. A crate the home lacks and the store has not either (a
+ * dependency of another platform's, which cargo never downloads here) gives nothing to place.
+ */
+export const nothingToSeed = (p: SeedPlan): boolean => p.crates.every((c) => !c.absent.includes(true) || !c.inStore);
 
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 export async function seedCrates(
@@ -156,10 +164,15 @@ export async function seedCrates(
     copiedInstead: 0,
   };
   const usedDirs = new Set<string>();
-  for (const { crate: c, dirs, dests, absent } of crates) {
+  for (const { crate: c, dirs, dests, absent, inStore } of crates) {
     if (dirs.length === 0) continue;
     if (!absent.includes(true)) {
       r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+      continue;
+    }
+    // As planned, even if a publisher added it since: a plan that placed nothing took no lock.
+    if (!inStore) {
+      r.missing++;
       continue;
     }
     const blob = blobPath(root, c.checksum);
