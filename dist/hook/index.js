@@ -5244,7 +5244,7 @@ async function acquireSlot(req) {
     const started = Date.now();
     const zombies = [];
     const foreign = [];
-    const history = await (req.history ?? hostHistory(req.root));
+    const history = await hostHistory(req.root);
     // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
     let deadline;
     let awaited;
@@ -11047,13 +11047,10 @@ async function startPhases(o) {
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-    // The chooser's reading of the host's history (the warmth log, which the guard does not write),
-    // done while the guard waits on its own lock and statfs.
-    const history = s.layout === 'slot' ? hostHistory(root) : undefined;
     const guard = await phase('guard', 'Disk guard', async () => guardAndRecord(guardOptions(s, root, me.runnerId, log, { keep: async () => (s.layout === 'slot' ? slotToKeep({ root, me, view: plan.view }) : []) }), 'job'));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan, via: o.via, history });
+        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan, via: o.via });
         const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
         log.info(`Trust domain ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
@@ -11124,7 +11121,7 @@ async function startJob(o) {
     const { settings: s, root, me, env, log, watchPid, onLeased } = o;
     const plan = o.plan ?? (await planHome(s, root, me, o));
     const { problem, shared } = plan;
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: plan.view, history: o.history };
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: plan.view };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     // The fleet tier needs the host tier it fills: none where host-archives is off.

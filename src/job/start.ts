@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type JobIdentity, currentIdentity } from '../model/identity.js';
-import { acquireJobDir, acquireSlot, hostHistory, releaseLease, scanSlots, slotToKeep } from '../pool/lease.js';
+import { acquireJobDir, acquireSlot, releaseLease, scanSlots, slotToKeep } from '../pool/lease.js';
 import type { Log } from '../os/log.js';
 import { prepareDirs } from './prepare.js';
 import type { Viewpoint } from '../model/record.js';
@@ -21,7 +21,6 @@ import { describeBase } from '../model/base.js';
 import { TIER_TEXT } from '../pool/choose.js';
 import type { HomePlan, StartedJob } from './types.js';
 import type { TierRestore } from './tiers.js';
-import type { HostStats } from '../pool/value.js';
 import { findWorkspace, prepareCrates } from './dependencies.js';
 import { exportsFor, recordFor, viewAt } from './exports.js';
 import type { saveGuard, saveLease } from './state.js';
@@ -96,9 +95,6 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
   // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
   // to take while anything less valuable is idle, and the chooser compares the same views.
   const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-  // The chooser's reading of the host's history (the warmth log, which the guard does not write),
-  // done while the guard waits on its own lock and statfs.
-  const history = s.layout === 'slot' ? hostHistory(root) : undefined;
   const guard = await phase('guard', 'Disk guard', async () =>
     guardAndRecord(
       guardOptions(s, root, me.runnerId, log, { keep: async () => (s.layout === 'slot' ? slotToKeep({ root, me, view: plan.view }) : []) }),
@@ -107,7 +103,7 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
   );
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-    const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan, via: o.via, history });
+    const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan, via: o.via });
     const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
     log.info(`Trust domain ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
@@ -190,8 +186,6 @@ export interface SlotStart {
   plan?: HomePlan;
   /** Who started the job: only an action step may use the Actions cache service. */
   via?: Via;
-  /** The host's history, asked for before the guard (hostHistory). */
-  history?: Promise<HostStats>;
 }
 
 /** The slot phase (see above). */
@@ -199,7 +193,7 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
   const { settings: s, root, me, env, log, watchPid, onLeased } = o;
   const plan = o.plan ?? (await planHome(s, root, me, o));
   const { problem, shared } = plan;
-  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: plan.view, history: o.history };
+  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: plan.view };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   // The fleet tier needs the host tier it fills: none where host-archives is off.

@@ -109,8 +109,6 @@ export interface LeaseRequest {
   view?: { own?: Viewpoint; at: (vp: Viewpoint, name: string) => PathView };
   /** The time builds are weighed at (value.ts): now, unless a test fixes it. */
   nowMs?: number;
-  /** The host's history (hostHistory), when it was asked for earlier: read while the guard ran. */
-  history?: Promise<HostStats>;
 }
 
 /**
@@ -230,7 +228,7 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
   const started = Date.now();
   const zombies: string[] = [];
   const foreign: string[] = [];
-  const history = await (req.history ?? hostHistory(req.root));
+  const history = await hostHistory(req.root);
   // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
   let deadline: number | undefined;
   let awaited: string | undefined;
