@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 8227:
+/***/ 4033:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -185,6 +185,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/homes/u<uid>-verified/          what of that home was verified, and when (store/home-sources.ts)
+ *   <root>/homes/u<uid>-verified/blobs.json  the crate store's blobs that uid found whole, and when (store/blob-stamps.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
@@ -2543,7 +2544,203 @@ async function learnDir(dirsDir, version, source, dir, field) {
     await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
 }
 
+;// CONCATENATED MODULE: ./src/os/changes.ts
+
+
+
+/*
+ * What changed in trees since a moment, by the one timestamp no process can set: the inode's
+ * change time (ctime). A write, a truncate, a chmod, a rename into place, a new link, and
+ * `touch -r` putting an mtime back all set it to the current time; nothing sets it to another.
+ *
+ * Granularity: many filesystems stamp ctime from a coarse clock (one scheduler tick, up to 10 ms,
+ * behind the precise one), so a change made just after a moment T can carry a ctime a little
+ * before T. Callers therefore record a moment only after SETTLE_MS have passed since their own
+ * last write, and ask for changes after that moment (settle.ts of a caller's pass): a later change
+ * is then always stamped after it (settle below). A system clock stepped backwards (ctime earlier than a record)
+ * is the caller's to detect: a record from the future is not trusted.
+ *
+ * One `find` over every tree (GNU findutils: -newerct, -printf; it stats each entry without
+ * following links); where no `find` runs (a minimal container image), the same walk in-process.
+ */
+/** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
+const SETTLE_MS = 30;
+/**
+ * The moment to record once one's own writes are done: the next millisecond. Date.now() is the
+ * current millisecond rounded down, and a write made earlier in that same millisecond carries a
+ * ctime with its fraction (a file changed at .86 of millisecond T is newer than T), so T itself
+ * would make one's own last write look like a later change.
+ */
+const afterOwnWrites = () => Date.now() + 1;
+/**
+ * Pure: a file whose ctime is `ctimeMs` has not changed since a record said it was read after
+ * `at` (readBefore below). A record from the future proves nothing: the clock was set back.
+ */
+const unchangedSince = (ctimeMs, at, now) => at <= now + 60_000 && ctimeMs <= at;
+/**
+ * The moment to record for what is about to be read: SETTLE_MS (and a millisecond) before now, so
+ * that a change made while or after it is read, stamped by a clock up to one tick behind, is
+ * after the moment; a change just before it may look later, which costs only a second reading.
+ */
+const readBefore = () => Date.now() - SETTLE_MS - 1;
+/** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
+async function settle(at) {
+    const left = at + SETTLE_MS + 1 - Date.now();
+    if (left > 0)
+        await new Promise((r) => setTimeout(r, left));
+}
+/**
+ * The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in
+ * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
+ * mostly system calls), each list in batches no kernel's argument limit refuses.
+ */
+async function changedSince(paths, sinceMs, o = {}) {
+    const out = new Map();
+    const batches = [];
+    const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
+    for (let i = 0; i < paths.length;) {
+        const batch = [];
+        for (let size = 0; i < paths.length && size < 100_000 && batch.length < half; i++) {
+            batch.push(paths[i]);
+            size += paths[i].length + 1;
+        }
+        batches.push(batch);
+    }
+    for (let i = 0; i < batches.length; i += 2) {
+        const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs, o.skip)));
+        for (const [k, f] of found.entries()) {
+            if (f === undefined)
+                walkNewer(batches[i + k], sinceMs, out, o.skip);
+            else
+                for (const [p, t] of f)
+                    out.set(p, t);
+        }
+    }
+    return out;
+}
+/**
+ * `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are
+ * skipped; entries named `skip` are not entered (a git checkout's own `.git`).
+ */
+function findNewer(paths, sinceMs, skip) {
+    return new Promise((res) => {
+        const at = `@${Math.floor(sinceMs / 1000)}.${String(sinceMs % 1000).padStart(3, '0')}`;
+        const pruned = skip ? ['-name', skip, '-prune', '-o'] : [];
+        const child = (0,external_node_child_process_namespaceObject.spawn)('find', [...paths, ...pruned, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const chunks = [];
+        child.stdout.on('data', (d) => chunks.push(d));
+        child.on('error', () => res(undefined));
+        child.on('close', (code) => {
+            // 1: some start point did not exist (told on stderr); the others were still searched.
+            if (code !== 0 && code !== 1)
+                return res(undefined);
+            const m = new Map();
+            for (const rec of Buffer.concat(chunks).toString('utf8').split('\0')) {
+                const tab = rec.indexOf('\t');
+                if (tab > 0)
+                    m.set(rec.slice(tab + 1), parseFloat(rec.slice(0, tab)) * 1000);
+            }
+            res(m);
+        });
+    });
+}
+function walkNewer(paths, sinceMs, out, skip) {
+    const visit = (p) => {
+        if (skip && p.endsWith(`/${skip}`))
+            return;
+        let st;
+        try {
+            st = (0,external_node_fs_.lstatSync)(p);
+        }
+        catch {
+            return;
+        }
+        if (st.ctimeMs > sinceMs)
+            out.set(p, st.ctimeMs);
+        if (st.isDirectory())
+            for (const n of readdirSafe(p))
+                visit((0,external_node_path_.join)(p, n));
+    };
+    for (const p of paths)
+        visit(p);
+}
+function readdirSafe(p) {
+    try {
+        return (0,external_node_fs_.readdirSync)(p);
+    }
+    catch {
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./src/store/blob-stamps.ts
+
+
+
+
+
+/*
+ * Which blobs of the crate store one uid found whole (their bytes hash to their name), so that a
+ * job's end does not hash every blob of its lock again when nothing changed.
+ *
+ * The record (`<root>/homes/u<uid>-verified/blobs.json`, beside the sources record of that uid's
+ * shared home, job/shared-home.ts) maps a sha256 to a moment `at` read before the blob was hashed
+ * (os/changes.ts readBefore). A blob whose ctime is not after `at` is the file that was hashed:
+ * every write, chmod, rename over it and new link sets ctime to the current time, and nothing
+ * sets it back. A blob changed since, replaced, or linked into a home is hashed again.
+ *
+ * What trusting a record can cost: a record is only ever asked "is this blob still whole?", to
+ * skip a repair. The bytes written into the store are always hashed as they are written
+ * (crates.ts publishCrates), and every consumer hashes a blob before it seeds it, so a record
+ * that lied (only its own uid can write it) keeps a damaged blob unrepaired, never plants one.
+ */
+/** A blob not looked at for this long leaves the record (it is hashed again if it is ever needed). */
+const KEEP_MS = 30 * 86_400_000;
+async function readStamps(file, now) {
+    try {
+        const r = JSON.parse((await readTextIfPresent(file)) ?? '{}');
+        if (r.format !== 1 || typeof r.blobs !== 'object' || r.blobs === null)
+            return {};
+        return Object.fromEntries(Object.entries(r.blobs).filter((e) => typeof e[1] === 'number' && now - e[1] < KEEP_MS));
+    }
+    catch {
+        return {}; // unreadable or not JSON: every blob is hashed, as without a record
+    }
+}
+/** The stamps kept in `file`; without a file (a private home), every blob is hashed. */
+async function blobStamps(file, now = Date.now()) {
+    const stamps = file ? await readStamps(file, now) : {};
+    let changed = false;
+    return {
+        async whole(path, sha) {
+            const st = await absent_lstatIfPresent(path);
+            if (!st?.isFile())
+                return false;
+            const at = stamps[sha];
+            if (at !== undefined && unchangedSince(st.ctimeMs, at, Date.now()))
+                return true;
+            const before = readBefore();
+            const ok = sha256Hex(await external_node_fs_.promises.readFile(path)) === sha;
+            if (ok && file) {
+                stamps[sha] = before;
+                changed = true;
+            }
+            else if (stamps[sha] !== undefined) {
+                delete stamps[sha];
+                changed = true;
+            }
+            return ok;
+        },
+        async save() {
+            if (file && changed)
+                await writeAtomic(file, JSON.stringify({ format: 1, blobs: stamps })).catch(() => undefined);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
 
 
 
@@ -2589,8 +2786,32 @@ async function placeAtomically(dest, how, mode) {
         throw e;
     }
 }
+/** Reads only: a seed's plan. Nothing absent (a warm home) means nothing to place, and no lock to take for it. */
+async function planSeed(root, cargoHome, locked, version) {
+    const dirsBySource = new Map();
+    let unknownDirs = 0;
+    for (const s of new Set(locked.map((c) => c.source))) {
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    const crates = await Promise.all(locked.map(async (crate) => {
+        const dirs = dirsBySource.get(crate.source) ?? [];
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(crate)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        return { crate, dirs, dests, absent, inStore: absent.includes(true) && (await exists(blobPath(root, crate.checksum))) };
+    }));
+    return { crates, unknownDirs };
+}
+/**
+ * Pure: a seed would place nothing. A crate the home lacks and the store has not either (a
+ * dependency of another platform's, which cargo never downloads here) gives nothing to place.
+ */
+const nothingToSeed = (p) => p.crates.every((c) => !c.absent.includes(true) || !c.inStore);
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
+async function seedCrates(root, cargoHome, locked, version, mode, plan) {
+    const { crates, unknownDirs } = plan ?? (await planSeed(root, cargoHome, locked, version));
     const r = {
         locked: locked.length,
         seeded: 0,
@@ -2599,28 +2820,22 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         missing: 0,
         mismatches: [],
         indexEntries: 0,
-        unknownDirs: 0,
+        unknownDirs,
         dirs: 0,
         mode,
         copiedInstead: 0,
     };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
     const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(storePaths(root).dirs, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
+    for (const { crate: c, dirs, dests, absent, inStore } of crates) {
         if (dirs.length === 0)
             continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
         if (!absent.includes(true)) {
             r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        // As planned, even if a publisher added it since: a plan that placed nothing took no lock.
+        if (!inStore) {
+            r.missing++;
             continue;
         }
         const blob = blobPath(root, c.checksum);
@@ -2674,7 +2889,8 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
     return r;
 }
 /** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
+async function publishCrates(root, cargoHome, locked, version, o = {}) {
+    const stamps = o.stamps ?? (await blobStamps(undefined));
     const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
     const byFile = new Map();
     for (const c of locked)
@@ -2697,7 +2913,15 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.skipped++;
                 continue;
             }
-            const sha = await fileSha256(path);
+            // Known from the home's check while unchanged; else read once, and those bytes are what
+            // is hashed and, if the store lacks them, written: never a second read that could differ.
+            let data;
+            const known = o.verified?.(`${dir}/${f.slice(0, -'.crate'.length)}`, st.ctimeMs);
+            let sha = known && candidates.some((c) => c.checksum === known) ? known : undefined;
+            if (!sha) {
+                data = await external_node_fs_.promises.readFile(path);
+                sha = sha256Hex(data);
+            }
             const match = candidates.find((c) => c.checksum === sha);
             if (!match) {
                 r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
@@ -2713,12 +2937,17 @@ async function publishCrates(root, cargoHome, locked, version) {
             }
             const blob = blobPath(root, sha);
             // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+            if (await stamps.whole(blob, sha)) {
                 r.skipped++;
             }
             else {
+                data ??= await external_node_fs_.promises.readFile(path);
+                if (sha256Hex(data) !== sha) {
+                    r.mismatches.push({ crate: f, why: `changed since it was verified as ${sha.slice(0, 16)}...: not published` });
+                    continue;
+                }
                 try {
-                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                    await placeAtomically(blob, { data }, 0o444);
                 }
                 catch (e) {
                     if (!isPermissionError(e))
@@ -2742,6 +2971,7 @@ async function publishCrates(root, cargoHome, locked, version) {
             publishedDirs.add(dir);
         }
     }
+    await stamps.save();
     for (const dir of publishedDirs) {
         const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
         const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json'));
@@ -3410,15 +3640,18 @@ async function dependencies_prepareCrates(s, root, cargoHome, me, env, log, work
     if (s.cache)
         await restoreStore(root, lockText, log);
     const locked = parseLock(lockText);
+    const plan = await planSeed(root, cargoHome, locked, version);
     // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
     // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
+    // A home that holds every locked crate already (a warm one) gets no write: no lock to wait for.
+    const writes = !nothingToSeed(plan) || parseGitLock(lockText).length > 0;
+    const downloadLock = writes ? await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 }) : undefined;
+    if (writes && !downloadLock) {
         log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
         return { ...state, lockFile, cargoVersion: version };
     }
     try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', writes ? undefined : plan);
         seed.lockFile = lockFile;
         const how = [
             units_formatBytes(seed.seededBytes),
@@ -3435,7 +3668,8 @@ async function dependencies_prepareCrates(s, root, cargoHome, me, env, log, work
         return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
     }
     finally {
-        await flock_release(downloadLock);
+        if (downloadLock)
+            await flock_release(downloadLock);
     }
 }
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
@@ -3469,7 +3703,8 @@ async function postLock(c, env) {
     const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
     if (!lockFile)
         return undefined;
-    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? (await cargoVersion((0,external_node_path_.dirname)(lockFile), env))) : undefined };
+    const text = await external_node_fs_.promises.readFile(lockFile, 'utf8');
+    return { file: lockFile, text, version: c.publish ? (c.cargoVersion ?? (await cargoVersion((0,external_node_path_.dirname)(lockFile), env))) : undefined };
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
@@ -7736,7 +7971,7 @@ async function keyOf(c) {
     const rustc = await rustcOf(c.buildDir, cwd, c.env);
     if (!rustc)
         return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
-    const lock = lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
+    const lock = c.lockText ?? (lockFile ? await external_node_fs_.promises.readFile(lockFile, 'utf8').catch(() => undefined) : undefined);
     const deps = lock === undefined ? undefined : lockDependencies(lock);
     const key = archiveKey({
         repository: c.identity.repository,
@@ -8207,124 +8442,6 @@ async function copyWarmBuild(root, src, to, o) {
     }
     finally {
         await flock_release(h);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/os/changes.ts
-
-
-
-/*
- * What changed in trees since a moment, by the one timestamp no process can set: the inode's
- * change time (ctime). A write, a truncate, a chmod, a rename into place, a new link, and
- * `touch -r` putting an mtime back all set it to the current time; nothing sets it to another.
- *
- * Granularity: many filesystems stamp ctime from a coarse clock (one scheduler tick, up to 10 ms,
- * behind the precise one), so a change made just after a moment T can carry a ctime a little
- * before T. Callers therefore record a moment only after SETTLE_MS have passed since their own
- * last write, and ask for changes after that moment (settle.ts of a caller's pass): a later change
- * is then always stamped after it (settle below). A system clock stepped backwards (ctime earlier than a record)
- * is the caller's to detect: a record from the future is not trusted.
- *
- * One `find` over every tree (GNU findutils: -newerct, -printf; it stats each entry without
- * following links); where no `find` runs (a minimal container image), the same walk in-process.
- */
-/** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
-const SETTLE_MS = 30;
-/**
- * The moment to record once one's own writes are done: the next millisecond. Date.now() is the
- * current millisecond rounded down, and a write made earlier in that same millisecond carries a
- * ctime with its fraction (a file changed at .86 of millisecond T is newer than T), so T itself
- * would make one's own last write look like a later change.
- */
-const afterOwnWrites = () => Date.now() + 1;
-/** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
-async function settle(at) {
-    const left = at + SETTLE_MS + 1 - Date.now();
-    if (left > 0)
-        await new Promise((r) => setTimeout(r, left));
-}
-/**
- * The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in
- * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
- * mostly system calls), each list in batches no kernel's argument limit refuses.
- */
-async function changedSince(paths, sinceMs, o = {}) {
-    const out = new Map();
-    const batches = [];
-    const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
-    for (let i = 0; i < paths.length;) {
-        const batch = [];
-        for (let size = 0; i < paths.length && size < 100_000 && batch.length < half; i++) {
-            batch.push(paths[i]);
-            size += paths[i].length + 1;
-        }
-        batches.push(batch);
-    }
-    for (let i = 0; i < batches.length; i += 2) {
-        const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs, o.skip)));
-        for (const [k, f] of found.entries()) {
-            if (f === undefined)
-                walkNewer(batches[i + k], sinceMs, out, o.skip);
-            else
-                for (const [p, t] of f)
-                    out.set(p, t);
-        }
-    }
-    return out;
-}
-/**
- * `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are
- * skipped; entries named `skip` are not entered (a git checkout's own `.git`).
- */
-function findNewer(paths, sinceMs, skip) {
-    return new Promise((res) => {
-        const at = `@${Math.floor(sinceMs / 1000)}.${String(sinceMs % 1000).padStart(3, '0')}`;
-        const pruned = skip ? ['-name', skip, '-prune', '-o'] : [];
-        const child = (0,external_node_child_process_namespaceObject.spawn)('find', [...paths, ...pruned, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
-        const chunks = [];
-        child.stdout.on('data', (d) => chunks.push(d));
-        child.on('error', () => res(undefined));
-        child.on('close', (code) => {
-            // 1: some start point did not exist (told on stderr); the others were still searched.
-            if (code !== 0 && code !== 1)
-                return res(undefined);
-            const m = new Map();
-            for (const rec of Buffer.concat(chunks).toString('utf8').split('\0')) {
-                const tab = rec.indexOf('\t');
-                if (tab > 0)
-                    m.set(rec.slice(tab + 1), parseFloat(rec.slice(0, tab)) * 1000);
-            }
-            res(m);
-        });
-    });
-}
-function walkNewer(paths, sinceMs, out, skip) {
-    const visit = (p) => {
-        if (skip && p.endsWith(`/${skip}`))
-            return;
-        let st;
-        try {
-            st = (0,external_node_fs_.lstatSync)(p);
-        }
-        catch {
-            return;
-        }
-        if (st.ctimeMs > sinceMs)
-            out.set(p, st.ctimeMs);
-        if (st.isDirectory())
-            for (const n of readdirSafe(p))
-                visit((0,external_node_path_.join)(p, n));
-    };
-    for (const p of paths)
-        visit(p);
-}
-function readdirSafe(p) {
-    try {
-        return (0,external_node_fs_.readdirSync)(p);
-    }
-    catch {
-        return [];
     }
 }
 
@@ -8875,6 +8992,16 @@ async function readSources(file) {
     catch {
         return emptyRecord();
     }
+}
+/**
+ * The `.crate` files of a home a record vouches for (publishCrates' `verified`): the sha256 it was
+ * verified as, while its ctime says it has not changed since. Registry crates only.
+ */
+function verifiedCrates(rec, now = Date.now()) {
+    return (key, ctimeMs) => {
+        const x = key.startsWith('git/') ? undefined : rec.crates[key];
+        return x && unchangedSince(ctimeMs, x.at, now) ? x.sha256 : undefined;
+    };
 }
 /**
  * Pure: what one target needs. `changed`: paths below its sources that changed after its record
@@ -9470,6 +9597,7 @@ async function createIfAbsent(path, data) {
 
 
 
+
 /*
  * A job's CARGO_HOME at its start and at its end, one call each (mainJob, endJob):
  *
@@ -9488,22 +9616,38 @@ async function createIfAbsent(path, data) {
  */
 /** How long a check waits for cargo's download lock of the home, as seeding does. */
 const LOCK_WAIT_SECONDS = 120;
-async function recordFile(root) {
+/** A record beside this uid's shared home (the directory made this uid's, or the root owner's for root). */
+async function recordFile(root, name = 'sources.json') {
     const uid = proc_myUid();
     const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, verifiedName(uid), uid, 0o755, await rootOwnerFor(root, uid));
     if (theirs)
         throw new Error(`the record of verified sources cannot be kept: ${theirs}`);
-    return (0,external_node_path_.join)(dir, 'sources.json');
+    return (0,external_node_path_.join)(dir, name);
 }
-/** The lock file's registry crates and how to find the index dirs cargo names their sources with. */
-async function lockOf(root, crates, env) {
-    const file = crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
+/**
+ * What publishing from the shared home may skip (crates.ts PublishAids): the `.crate` files its
+ * checks verified and nothing changed since, the store's blobs this uid found whole. A private
+ * home (a fork PR's, `layout: job`) has neither: everything is hashed, as it always was.
+ */
+async function publishAids(j, cargoHome) {
+    if (!j.home?.shared || cargoHome !== sharedHome(j.root, proc_myUid()))
+        return {};
+    const sources = await recordFile(j.root);
+    return { verified: verifiedCrates(await readSources(sources)), stamps: await blobStamps((0,external_node_path_.join)((0,external_node_path_.dirname)(sources), 'blobs.json')) };
+}
+/**
+ * The lock file's registry crates and how to find the index dirs cargo names their sources with;
+ * `read`: the lock as the step read it already (the end's, once for all its parts).
+ */
+async function lockOf(root, crates, env, read) {
+    const given = read ? await read().catch(() => undefined) : undefined;
+    const file = given?.file ?? crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
     if (!file)
         return undefined;
-    const text = await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined);
+    const text = given?.text ?? (await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined));
     if (text === undefined)
         return undefined;
-    const version = crates?.cargoVersion ?? (await cargoVersion((0,external_node_path_.dirname)(file), env));
+    const version = given?.version ?? crates?.cargoVersion ?? (await cargoVersion((0,external_node_path_.dirname)(file), env));
     return {
         file,
         locked: parseLock(text),
@@ -9604,11 +9748,11 @@ async function privateHomeInstead(job, s, env, log, why) {
  * sealed; the top settled. Best effort, like every step of an end: the caller makes a failure a
  * warning, and the next start checks again.
  */
-async function settleHome(j, env) {
+async function settleHome(j, env, read) {
     const r = {};
     const home = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
     if (j.home?.shared) {
-        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home });
+        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home }, read);
         if (lock)
             r.sources = await checkSources({
                 root: j.root,
@@ -9672,10 +9816,8 @@ function noteRemoval(r, x) {
         r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
 }
 /** Publishes to both stores from one lock file and one cargo version, found once. */
-async function publishStores(j, c, cargoHome, r, log) {
+async function publishStores(j, c, cargoHome, r, theLock, log) {
     const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-    let lock;
-    const theLock = () => (lock ??= postLock(c, env));
     await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
         if (!c.publish) {
             r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
@@ -9684,7 +9826,8 @@ async function publishStores(j, c, cargoHome, r, log) {
         const l = await theLock();
         if (!l?.version)
             return;
-        r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        const aids = await publishAids(j, cargoHome);
+        r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version, aids)), policy: c.policy, allowed: true };
         if (c.cache && r.published.published > 0 && log)
             await saveStore(j.root, l.text, log);
     });
@@ -9816,7 +9959,7 @@ function whereFrom(j, r) {
  * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
  * build made on the host (its view says where the build saw the root).
  */
-async function end_saveArchive(j, cargoHome, r, log) {
+async function end_saveArchive(j, cargoHome, r, theLock, log) {
     const me = j.identity;
     if (!me || !j.startedAt || !j.hostArchives)
         return;
@@ -9836,7 +9979,7 @@ async function end_saveArchive(j, cargoHome, r, log) {
                 cargoHome,
                 view: viewPart(me.container),
                 search: j.crates?.search ?? { workingDirectory: process.env.GITHUB_WORKSPACE || process.cwd() },
-                lockFile: j.crates?.lockFile,
+                ...(await theLock().then((l) => (l ? { lockFile: l.file, lockText: l.text } : { lockFile: j.crates?.lockFile }), () => ({ lockFile: j.crates?.lockFile }))),
             },
             timeoutMs: Math.max(j.cleanupTimeoutMs, 300_000),
             log,
@@ -9865,6 +10008,9 @@ async function endJob(j, log) {
     };
     // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
     const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    // The lock file, found and read once for every part of the end that needs it.
+    let lock;
+    const theLock = () => (lock ??= j.crates ? postLock(j.crates, { ...process.env, ...exportsFor(j.dirs, cargoHome) }) : Promise.resolve(undefined));
     try {
         await step('root', () => prepareRoot(j.root, {}, false).then(() => undefined));
         const startedAt = j.startedAt;
@@ -9874,20 +10020,20 @@ async function endJob(j, log) {
             }));
         }
         if (j.crates)
-            await step('stores', () => publishStores(j, j.crates, cargoHome, r, log));
+            await step('stores', () => publishStores(j, j.crates, cargoHome, r, theLock, log));
         whereFrom(j, r);
         // A slot's record first (its view tells the save where the build ran); a job directory after its save.
         if (j.layout === 'job') {
-            await step('archive', () => end_saveArchive(j, cargoHome, r, log));
+            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
             await step('job', () => removeJobDir(j, r));
         }
         else {
             await step('slot', () => leaveSlot(j, cargoHome, r));
-            await step('archive', () => end_saveArchive(j, cargoHome, r, log));
+            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
         }
         await appendUnits(j, r);
         await step('home', () => attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
-            r.homeCheck = await settleHome(j, process.env);
+            r.homeCheck = await settleHome(j, process.env, theLock);
         }));
         await step('hand-back', () => attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
             r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length, r.archive?.outcome === 'saved');
@@ -11006,6 +11152,11 @@ async function startPhases(o) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
+    // Asked first, answered while the root is checked and the guard and the lease wait: where the
+    // Cargo.lock is and which cargo builds it (up to two processes through rustup's proxy, tens of
+    // milliseconds; the crates phase's to read).
+    const workspace = o.crates === false ? undefined : findWorkspace(s, env);
+    workspace?.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
     const root = await prepareRoot(s.root, env, true, s.rootOrigin);
     const filesystem = await external_node_fs_.promises.statfs(root);
     const unsafe = unreliableFlock(root, filesystem.type);
@@ -11025,10 +11176,6 @@ async function startPhases(o) {
             phases[name] = Math.round(performance.now() - t0);
         }
     };
-    // Asked now, answered while the guard and the lease wait: where the Cargo.lock is and which
-    // cargo builds it (up to two processes through rustup's proxy, the crates phase's to read).
-    const workspace = o.crates === false ? undefined : findWorkspace(s, env);
-    workspace?.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
@@ -11729,7 +11876,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8227);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4033);
 // The runner's job hooks (hooks/job-started.sh, hooks/job-completed.sh), bundled into dist/hook.
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);

@@ -6,7 +6,7 @@ import type { JobIdentity } from '../model/identity.js';
 import { hold, release } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import type { Settings } from '../model/settings.js';
-import { cargoVersion, mayPublish, seedCrates } from '../store/crates.js';
+import { cargoVersion, mayPublish, nothingToSeed, planSeed, seedCrates } from '../store/crates.js';
 import { restoreStore } from '../store/crate-cache.js';
 import { findLockFile, parseLock } from '../store/lockfile.js';
 import { type GitSeedReport, parseGitLock, seedGit, systemGit } from '../store/gitstore.js';
@@ -64,15 +64,18 @@ export async function prepareCrates(
   const lockText = await fs.readFile(lockFile, 'utf8');
   if (s.cache) await restoreStore(root, lockText, log);
   const locked = parseLock(lockText);
+  const plan = await planSeed(root, cargoHome, locked, version);
   // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
   // second cargo would (another job of this uid may be resolving in the shared home right now).
-  const downloadLock = await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 });
-  if (!downloadLock) {
+  // A home that holds every locked crate already (a warm one) gets no write: no lock to wait for.
+  const writes = !nothingToSeed(plan) || parseGitLock(lockText).length > 0;
+  const downloadLock = writes ? await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 }) : undefined;
+  if (writes && !downloadLock) {
     log.warning(`Crates: another cargo held ${join(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
     return { ...state, lockFile, cargoVersion: version };
   }
   try {
-    const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+    const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', writes ? undefined : plan);
     seed.lockFile = lockFile;
     const how = [
       formatBytes(seed.seededBytes),
@@ -89,7 +92,7 @@ export async function prepareCrates(
     const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
     return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
   } finally {
-    await release(downloadLock);
+    if (downloadLock) await release(downloadLock);
   }
 }
 
@@ -123,12 +126,20 @@ async function prepareGit(
   }
 }
 
+/** A lock file as one step read it, for every part of that step (publishing, the archive key, the home's check). */
+export interface ReadLock {
+  file: string;
+  text: string;
+  version?: string;
+}
+
 /**
  * Post's lock file: main's, else found again (the job's build may have made one), read once;
  * cargo's version only where something may be published (it costs a `cargo --version`).
  */
-export async function postLock(c: CratesState, env: NodeJS.ProcessEnv): Promise<{ text: string; version?: string } | undefined> {
+export async function postLock(c: CratesState, env: NodeJS.ProcessEnv): Promise<ReadLock | undefined> {
   const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
   if (!lockFile) return undefined;
-  return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? (await cargoVersion(dirname(lockFile), env))) : undefined };
+  const text = await fs.readFile(lockFile, 'utf8');
+  return { file: lockFile, text, version: c.publish ? (c.cargoVersion ?? (await cargoVersion(dirname(lockFile), env))) : undefined };
 }

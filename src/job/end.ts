@@ -1,6 +1,6 @@
 import type { CratesState, EndedJob, StartedJob } from './types.js';
 import { exportsFor, recordFor, viewAfter } from './exports.js';
-import { postLock } from './dependencies.js';
+import { type ReadLock, postLock } from './dependencies.js';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { releaseLease } from '../pool/lease.js';
@@ -24,7 +24,7 @@ import { containerFilesKept } from '../model/messages.js';
 import { listDir, reportReadsTo } from '../os/absent.js';
 import { clearRestoreLeftovers, describeSave, openFleet, saveTier, startTier, tierMisses, viewPart } from './tiers.js';
 import { describeCopy } from '../pool/warm-copy.js';
-import { settleHome } from './shared-home.js';
+import { publishAids, settleHome } from './shared-home.js';
 
 /*
  * A job's end: finishJob, the mirror of mainJob (start.ts), shared by the action's post step, the
@@ -66,10 +66,15 @@ function noteRemoval(r: Ending, x: RemoveResult): void {
 }
 
 /** Publishes to both stores from one lock file and one cargo version, found once. */
-async function publishStores(j: JobToEnd, c: CratesState, cargoHome: string, r: Ending, log?: Log): Promise<void> {
+async function publishStores(
+  j: JobToEnd,
+  c: CratesState,
+  cargoHome: string,
+  r: Ending,
+  theLock: () => Promise<ReadLock | undefined>,
+  log?: Log,
+): Promise<void> {
   const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-  let lock: ReturnType<typeof postLock> | undefined;
-  const theLock = () => (lock ??= postLock(c, env));
   await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
     if (!c.publish) {
       r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
@@ -77,7 +82,8 @@ async function publishStores(j: JobToEnd, c: CratesState, cargoHome: string, r: 
     }
     const l = await theLock();
     if (!l?.version) return;
-    r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+    const aids = await publishAids(j, cargoHome);
+    r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version, aids)), policy: c.policy, allowed: true };
     if (c.cache && r.published.published > 0 && log) await saveStore(j.root, l.text, log);
   });
   await attempt(r, `Publishing git dependencies from ${join(cargoHome, 'git', 'db')} to the git store`, async () => {
@@ -210,7 +216,7 @@ function whereFrom(j: JobToEnd, r: Ending): void {
  * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
  * build made on the host (its view says where the build saw the root).
  */
-async function saveArchive(j: JobToEnd, cargoHome: string, r: Ending, log?: Log): Promise<void> {
+async function saveArchive(j: JobToEnd, cargoHome: string, r: Ending, theLock: () => Promise<ReadLock | undefined>, log?: Log): Promise<void> {
   const me = j.identity;
   if (!me || !j.startedAt || !j.hostArchives) return;
   await attempt(r, `Saving a dependency archive of ${j.dirs.target}`, async () => {
@@ -229,7 +235,10 @@ async function saveArchive(j: JobToEnd, cargoHome: string, r: Ending, log?: Log)
         cargoHome,
         view: viewPart(me.container),
         search: j.crates?.search ?? { workingDirectory: process.env.GITHUB_WORKSPACE || process.cwd() },
-        lockFile: j.crates?.lockFile,
+        ...(await theLock().then(
+          (l) => (l ? { lockFile: l.file, lockText: l.text } : { lockFile: j.crates?.lockFile }),
+          () => ({ lockFile: j.crates?.lockFile }),
+        )),
       },
       timeoutMs: Math.max(j.cleanupTimeoutMs, 300_000),
       log,
@@ -258,6 +267,9 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
   };
   // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
   const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+  // The lock file, found and read once for every part of the end that needs it.
+  let lock: Promise<ReadLock | undefined> | undefined;
+  const theLock = () => (lock ??= j.crates ? postLock(j.crates, { ...process.env, ...exportsFor(j.dirs, cargoHome) }) : Promise.resolve(undefined));
   try {
     await step('root', () => prepareRoot(j.root, {}, false).then(() => undefined));
     const startedAt = j.startedAt;
@@ -268,20 +280,20 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
         }),
       );
     }
-    if (j.crates) await step('stores', () => publishStores(j, j.crates!, cargoHome, r, log));
+    if (j.crates) await step('stores', () => publishStores(j, j.crates!, cargoHome, r, theLock, log));
     whereFrom(j, r);
     // A slot's record first (its view tells the save where the build ran); a job directory after its save.
     if (j.layout === 'job') {
-      await step('archive', () => saveArchive(j, cargoHome, r, log));
+      await step('archive', () => saveArchive(j, cargoHome, r, theLock, log));
       await step('job', () => removeJobDir(j, r));
     } else {
       await step('slot', () => leaveSlot(j, cargoHome, r));
-      await step('archive', () => saveArchive(j, cargoHome, r, log));
+      await step('archive', () => saveArchive(j, cargoHome, r, theLock, log));
     }
     await appendUnits(j, r);
     await step('home', () =>
       attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
-        r.homeCheck = await settleHome(j, process.env);
+        r.homeCheck = await settleHome(j, process.env, theLock);
       }),
     );
     await step('hand-back', () =>

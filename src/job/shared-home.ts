@@ -1,17 +1,18 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gitStorePaths, rootPaths, storePaths, verifiedName } from '../model/layout.js';
+import { gitStorePaths, rootPaths, sharedHome, storePaths, verifiedName } from '../model/layout.js';
 import type { Settings } from '../model/settings.js';
 import type { Log } from '../os/log.js';
 import { myUid } from '../os/proc.js';
 import { ownDirIn } from '../owners/owner.js';
 import { knownDirs } from '../store/dir-names.js';
-import { type SourcesReport, checkSources } from '../store/home-sources.js';
+import { type SourcesReport, checkSources, readSources, verifiedCrates } from '../store/home-sources.js';
+import { blobStamps } from '../store/blob-stamps.js';
 import { findLockFile, parseLock } from '../store/lockfile.js';
 import { parseGitLock } from '../store/gitstore.js';
-import { cargoVersion } from '../store/crates.js';
+import { type PublishAids, cargoVersion } from '../store/crates.js';
 import { chooseHome, rootOwnerFor } from './cargo-home.js';
-import { prepareCrates } from './dependencies.js';
+import { type ReadLock, prepareCrates } from './dependencies.js';
 import { settleTop } from './home-top.js';
 import { privateHomeAfterAll, sourcesRepaired } from '../model/messages.js';
 import type { CratesState, HomeCheck, StartedJob } from './types.js';
@@ -36,20 +37,36 @@ import type { CratesState, HomeCheck, StartedJob } from './types.js';
 /** How long a check waits for cargo's download lock of the home, as seeding does. */
 const LOCK_WAIT_SECONDS = 120;
 
-async function recordFile(root: string): Promise<string> {
+/** A record beside this uid's shared home (the directory made this uid's, or the root owner's for root). */
+async function recordFile(root: string, name = 'sources.json'): Promise<string> {
   const uid = myUid();
   const { dir, theirs } = await ownDirIn(rootPaths(root).homes, verifiedName(uid), uid, 0o755, await rootOwnerFor(root, uid));
   if (theirs) throw new Error(`the record of verified sources cannot be kept: ${theirs}`);
-  return join(dir, 'sources.json');
+  return join(dir, name);
 }
 
-/** The lock file's registry crates and how to find the index dirs cargo names their sources with. */
-async function lockOf(root: string, crates: CratesState | undefined, env: Record<string, string | undefined>) {
-  const file = crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
+/**
+ * What publishing from the shared home may skip (crates.ts PublishAids): the `.crate` files its
+ * checks verified and nothing changed since, the store's blobs this uid found whole. A private
+ * home (a fork PR's, `layout: job`) has neither: everything is hashed, as it always was.
+ */
+export async function publishAids(j: Pick<StartedJob, 'root'> & Partial<Pick<StartedJob, 'home'>>, cargoHome: string): Promise<PublishAids> {
+  if (!j.home?.shared || cargoHome !== sharedHome(j.root, myUid())) return {};
+  const sources = await recordFile(j.root);
+  return { verified: verifiedCrates(await readSources(sources)), stamps: await blobStamps(join(dirname(sources), 'blobs.json')) };
+}
+
+/**
+ * The lock file's registry crates and how to find the index dirs cargo names their sources with;
+ * `read`: the lock as the step read it already (the end's, once for all its parts).
+ */
+async function lockOf(root: string, crates: CratesState | undefined, env: Record<string, string | undefined>, read?: () => Promise<ReadLock | undefined>) {
+  const given = read ? await read().catch(() => undefined) : undefined;
+  const file = given?.file ?? crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
   if (!file) return undefined;
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  const text = given?.text ?? (await fs.readFile(file, 'utf8').catch(() => undefined));
   if (text === undefined) return undefined;
-  const version = crates?.cargoVersion ?? (await cargoVersion(dirname(file), env));
+  const version = given?.version ?? crates?.cargoVersion ?? (await cargoVersion(dirname(file), env));
   return {
     file,
     locked: parseLock(text),
@@ -147,11 +164,12 @@ async function privateHomeInstead(job: StartedJob, s: Settings, env: Record<stri
 export async function settleHome(
   j: Pick<StartedJob, 'root' | 'crates' | 'dirs'> & Partial<Pick<StartedJob, 'slot' | 'home' | 'exports' | 'homeCheck'>>,
   env: Record<string, string | undefined>,
+  read?: () => Promise<ReadLock | undefined>,
 ): Promise<HomeCheck> {
   const r: HomeCheck = {};
   const home = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
   if (j.home?.shared) {
-    const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home });
+    const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home }, read);
     if (lock)
       r.sources = await checkSources({
         root: j.root,

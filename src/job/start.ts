@@ -71,6 +71,11 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
+  // Asked first, answered while the root is checked and the guard and the lease wait: where the
+  // Cargo.lock is and which cargo builds it (up to two processes through rustup's proxy, tens of
+  // milliseconds; the crates phase's to read).
+  const workspace = o.crates === false ? undefined : findWorkspace(s, env);
+  workspace?.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
   const root = await prepareRoot(s.root, env, true, s.rootOrigin);
   const filesystem = await fs.statfs(root);
   const unsafe = unreliableFlock(root, filesystem.type);
@@ -87,10 +92,6 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
       phases[name] = Math.round(performance.now() - t0);
     }
   };
-  // Asked now, answered while the guard and the lease wait: where the Cargo.lock is and which
-  // cargo builds it (up to two processes through rustup's proxy, the crates phase's to read).
-  const workspace = o.crates === false ? undefined : findWorkspace(s, env);
-  workspace?.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
   // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
   // to take while anything less valuable is idle, and the chooser compares the same views.
   const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });

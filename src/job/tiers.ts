@@ -124,6 +124,8 @@ export interface KeyContext {
   /** Where the lock file is searched, and `rustc -vV` run. */
   search: { manifestPath?: string; workingDirectory: string };
   lockFile?: string;
+  /** That lock file's text as the step read it already (read here when absent). */
+  lockText?: string;
 }
 
 /** The key of a build, and the workspace's own packages; why not when the toolchain cannot be asked. */
@@ -132,7 +134,7 @@ export async function keyOf(c: KeyContext): Promise<{ key: ArchiveKey; local: st
   const cwd = lockFile ? dirname(lockFile) : c.search.workingDirectory;
   const rustc = await rustcOf(c.buildDir, cwd, c.env as NodeJS.ProcessEnv);
   if (!rustc) return { why: `'rustc -vV' gave no answer in ${cwd}: the archive key names the toolchain` };
-  const lock = lockFile ? await fs.readFile(lockFile, 'utf8').catch(() => undefined) : undefined;
+  const lock = c.lockText ?? (lockFile ? await fs.readFile(lockFile, 'utf8').catch(() => undefined) : undefined);
   const deps = lock === undefined ? undefined : lockDependencies(lock);
   const key = archiveKey({
     repository: c.identity.repository,

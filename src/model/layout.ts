@@ -20,6 +20,7 @@ import { safeComponent } from './key.js';
  *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/homes/u<uid>-verified/          what of that home was verified, and when (store/home-sources.ts)
+ *   <root>/homes/u<uid>-verified/blobs.json  the crate store's blobs that uid found whole, and when (store/blob-stamps.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)

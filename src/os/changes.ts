@@ -29,6 +29,19 @@ export const SETTLE_MS = 30;
  */
 export const afterOwnWrites = (): number => Date.now() + 1;
 
+/**
+ * Pure: a file whose ctime is `ctimeMs` has not changed since a record said it was read after
+ * `at` (readBefore below). A record from the future proves nothing: the clock was set back.
+ */
+export const unchangedSince = (ctimeMs: number, at: number, now: number): boolean => at <= now + 60_000 && ctimeMs <= at;
+
+/**
+ * The moment to record for what is about to be read: SETTLE_MS (and a millisecond) before now, so
+ * that a change made while or after it is read, stamped by a clock up to one tick behind, is
+ * after the moment; a change just before it may look later, which costs only a second reading.
+ */
+export const readBefore = (): number => Date.now() - SETTLE_MS - 1;
+
 /** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
 export async function settle(at: number): Promise<void> {
   const left = at + SETTLE_MS + 1 - Date.now();

@@ -9,6 +9,8 @@ import type { Settings } from '../model/settings.js';
 import { storePaths } from '../model/layout.js';
 import { knownDirs, learnDir } from './dir-names.js';
 import { ifPresent, isDirAt, listDir, lstatIfPresent, readBytesIfPresent } from '../os/absent.js';
+import { type BlobStamps, blobStamps } from './blob-stamps.js';
+import { sha256Hex } from '../model/key.js';
 
 /*
  * The host-wide crate store, <root>/crates:
@@ -103,8 +105,51 @@ export async function placeAtomically(
   }
 }
 
+/**
+ * Where each locked crate goes in a home (one path per index dir known for its source), which of
+ * those are not there yet, and whether the store has a file for it at all.
+ */
+export interface SeedPlan {
+  crates: { crate: LockedCrate; dirs: string[]; dests: string[]; absent: boolean[]; inStore: boolean }[];
+  unknownDirs: number;
+}
+
+/** Reads only: a seed's plan. Nothing absent (a warm home) means nothing to place, and no lock to take for it. */
+export async function planSeed(root: string, cargoHome: string, locked: LockedCrate[], version: string): Promise<SeedPlan> {
+  const dirsBySource = new Map<string, string[]>();
+  let unknownDirs = 0;
+  for (const s of new Set(locked.map((c) => c.source))) {
+    const dirs = await knownDirs(storePaths(root).dirs, version, s);
+    if (dirs.length === 0) unknownDirs++;
+    dirsBySource.set(s, dirs);
+  }
+  const crates = await Promise.all(
+    locked.map(async (crate) => {
+      const dirs = dirsBySource.get(crate.source) ?? [];
+      const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(crate)));
+      const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+      return { crate, dirs, dests, absent, inStore: absent.includes(true) && (await exists(blobPath(root, crate.checksum))) };
+    }),
+  );
+  return { crates, unknownDirs };
+}
+
+/**
+ * Pure: a seed would place nothing. A crate the home lacks and the store has not either (a
+ * dependency of another platform's, which cargo never downloads here) gives nothing to place.
+ */
+export const nothingToSeed = (p: SeedPlan): boolean => p.crates.every((c) => !c.absent.includes(true) || !c.inStore);
+
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-export async function seedCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string, mode: 'link' | 'copy'): Promise<SeedReport> {
+export async function seedCrates(
+  root: string,
+  cargoHome: string,
+  locked: LockedCrate[],
+  version: string,
+  mode: 'link' | 'copy',
+  plan?: SeedPlan,
+): Promise<SeedReport> {
+  const { crates, unknownDirs } = plan ?? (await planSeed(root, cargoHome, locked, version));
   const r: SeedReport = {
     locked: locked.length,
     seeded: 0,
@@ -113,26 +158,21 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
     missing: 0,
     mismatches: [],
     indexEntries: 0,
-    unknownDirs: 0,
+    unknownDirs,
     dirs: 0,
     mode,
     copiedInstead: 0,
   };
-  const sources = [...new Set(locked.map((c) => c.source))];
-  const dirsBySource = new Map<string, string[]>();
   const usedDirs = new Set<string>();
-  for (const s of sources) {
-    const dirs = await knownDirs(storePaths(root).dirs, version, s);
-    if (dirs.length === 0) r.unknownDirs++;
-    dirsBySource.set(s, dirs);
-  }
-  for (const c of locked) {
-    const dirs = dirsBySource.get(c.source) ?? [];
+  for (const { crate: c, dirs, dests, absent, inStore } of crates) {
     if (dirs.length === 0) continue;
-    const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-    const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
     if (!absent.includes(true)) {
       r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+      continue;
+    }
+    // As planned, even if a publisher added it since: a plan that placed nothing took no lock.
+    if (!inStore) {
+      r.missing++;
       continue;
     }
     const blob = blobPath(root, c.checksum);
@@ -184,13 +224,26 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
   return r;
 }
 
+/**
+ * What spares a publisher from hashing what nothing changed, at every job's end: what a shared
+ * home's check verified (its record, job/shared-home.ts), and the blobs this uid found whole.
+ * Neither ever decides what is written into the store: only whether something may be skipped.
+ */
+export interface PublishAids {
+  /** The sha256 `<index dir>/<name>-<version>.crate` of the home was verified as, if its ctime says it is unchanged since. */
+  verified?: (key: string, ctimeMs: number) => string | undefined;
+  stamps?: BlobStamps;
+}
+
 /** Adds the slot's verified new .crate files (and their index entries) to the store. */
 export async function publishCrates(
   root: string,
   cargoHome: string,
   locked: LockedCrate[],
   version: string,
+  o: PublishAids = {},
 ): Promise<Omit<PublishReport, 'policy' | 'allowed'>> {
+  const stamps = o.stamps ?? (await blobStamps(undefined));
   const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [] as { crate: string; why: string }[], indexEntries: 0 };
   const byFile = new Map<string, LockedCrate[]>();
   for (const c of locked) byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
@@ -210,7 +263,15 @@ export async function publishCrates(
         r.skipped++;
         continue;
       }
-      const sha = await fileSha256(path);
+      // Known from the home's check while unchanged; else read once, and those bytes are what
+      // is hashed and, if the store lacks them, written: never a second read that could differ.
+      let data: Buffer | undefined;
+      const known = o.verified?.(`${dir}/${f.slice(0, -'.crate'.length)}`, st.ctimeMs);
+      let sha = known && candidates.some((c) => c.checksum === known) ? known : undefined;
+      if (!sha) {
+        data = await fs.readFile(path);
+        sha = sha256Hex(data);
+      }
       const match = candidates.find((c) => c.checksum === sha);
       if (!match) {
         r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
@@ -225,11 +286,16 @@ export async function publishCrates(
       }
       const blob = blobPath(root, sha);
       // A store file of that name that does not hash to it was damaged or replaced: repair it.
-      if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+      if (await stamps.whole(blob, sha)) {
         r.skipped++;
       } else {
+        data ??= await fs.readFile(path);
+        if (sha256Hex(data) !== sha) {
+          r.mismatches.push({ crate: f, why: `changed since it was verified as ${sha.slice(0, 16)}...: not published` });
+          continue;
+        }
         try {
-          await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+          await placeAtomically(blob, { data }, 0o444);
         } catch (e) {
           if (!isPermissionError(e)) throw e;
           // A store directory made by a root job that never handed it back: root's gc fixes it.
@@ -251,6 +317,7 @@ export async function publishCrates(
       publishedDirs.add(dir);
     }
   }
+  await stamps.save();
   for (const dir of publishedDirs) {
     const storeConfig = join(storePaths(root).index, dir, 'config.json');
     const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, 'config.json'));

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { SETTLE_MS, afterOwnWrites, changedSince, settle } from '../os/changes.js';
+import { SETTLE_MS, afterOwnWrites, changedSince, settle, unchangedSince } from '../os/changes.js';
 import { hold, release } from '../os/flock.js';
 import { writeAtomic } from '../os/fsutil.js';
 import { removeTree } from '../os/remove.js';
@@ -85,6 +85,17 @@ export async function readSources(file: string): Promise<SourcesRecord> {
   } catch {
     return emptyRecord();
   }
+}
+
+/**
+ * The `.crate` files of a home a record vouches for (publishCrates' `verified`): the sha256 it was
+ * verified as, while its ctime says it has not changed since. Registry crates only.
+ */
+export function verifiedCrates(rec: SourcesRecord, now = Date.now()): (key: string, ctimeMs: number) => string | undefined {
+  return (key, ctimeMs) => {
+    const x = key.startsWith('git/') ? undefined : rec.crates[key];
+    return x && unchangedSince(ctimeMs, x.at, now) ? x.sha256 : undefined;
+  };
 }
 
 /** A crate the check looks at. */
