@@ -19,7 +19,7 @@
 //  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.ts
 //  11. how long a job takes to a built workspace by the tier its start came from (warm slot, copy, host
 //      and fleet archive tiers, sccache), through the action, beside the incident fleet's layout and
-//      rust-cache's restore and build, on the 347-crate service workspace, layouts v2 and v1:
+//      rust-cache's restore and build, on the 346-crate service workspace, layouts v2 and v1:
 //      scripts/bench/warm-starts.ts (writes scripts/bench/warm-starts.json)
 //  11a. the archive engine itself on the same workspace (zstd CLI against Node's zlib, the job's save
 //      and restore points), layouts v1 and v2: scripts/bench/archives.ts (writes scripts/bench/archives.json)

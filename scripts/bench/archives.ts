@@ -1,5 +1,5 @@
 // Section 11a of `npm run bench` (BENCH_ONLY=11a alone): dependency archives, the host tier's
-// engine (src/store/archive.ts), on the service workspace (scripts/lib/service-crates.mjs: 347
+// engine (src/store/archive.ts), on the service workspace (scripts/lib/service-crates.mjs: 346
 // real crates, a cold build of minutes), on cargo's build-dir layouts v1 and v2, beside
 // rust-cache's way measured in the same run. Per layout:
 //   cold            new target dir and CARGO_HOME, no compile cache (the baseline)

@@ -2,7 +2,7 @@
 // and server, TLS, serde in five formats, clap, tracing, regex, PostgreSQL and SQLite clients, a
 // DNS resolver, D-Bus, rayon, hashing, compression with C libraries, images and their codecs,
 // templates, object files and DWARF), from Debian's librust-*-dev packages packed into the loopback
-// registry by real-crates.mjs (one registry for both workspaces). 347 crates once resolved; a cold
+// registry by real-crates.mjs (one registry for both workspaces). 346 crates once resolved; a cold
 // build takes minutes on this 2-core machine when idle (bench 11, which says how quiet it was),
 // against the 48-crate workspace's 15 s, where fixed costs decide every ratio. Build
 // scripts (ring compiles C and assembly with cc, serde, proc-macro2, libc, ...) and proc macros
@@ -29,7 +29,7 @@ export const SERVICE_CRATE_PACKAGES = [
   ]),
 ];
 
-/** The service's direct dependencies (347 crates locked). */
+/** The service's direct dependencies (346 crates locked, 331 units compiled). */
 export const SERVICE_DEPS = `serde = { version = "1", features = ["derive"] }
 serde_json = "1"
 serde_yaml = "0.8"
