@@ -17,10 +17,12 @@
 //   9. a git dependency of 64 MiB (BENCH_GIT_MB) seeded from the git store vs cloned from a
 //      git daemon on 127.0.0.1
 //  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.ts
-//  11. a start without its own warm build, beside the incident fleet's layout and rust-cache's way,
-//      on a workspace of real crates: scripts/bench/warm-starts.ts (writes scripts/bench/warm-starts.json)
-//  11a. dependency archives (the host tier) on a 186-crate service workspace, layouts v1 and v2, beside
-//      rust-cache's way: scripts/bench/archives.ts (writes scripts/bench/archives.json)
+//  11. how long a job takes to a built workspace by the tier its start came from (warm slot, copy, host
+//      and fleet archive tiers, sccache), through the action, beside the incident fleet's layout and
+//      rust-cache's restore and build, on the 346-crate service workspace, layouts v2 and v1:
+//      scripts/bench/warm-starts.ts (writes scripts/bench/warm-starts.json)
+//  11a. the archive engine itself on the same workspace (zstd CLI against Node's zlib, the job's save
+//      and restore points), layouts v1 and v2: scripts/bench/archives.ts (writes scripts/bench/archives.json)
 //  12. the check of a shared CARGO_HOME's sources at a job's start, 200 real crates: scripts/bench/sources.ts
 //  11f. one archive put to and fetched from each fleet store, loopback: scripts/bench/fleet-transfer.ts
 //      (writes scripts/bench/fleet-transfer.json for the simulator)
@@ -478,7 +480,7 @@ if (only(9)) {
 if (only(10)) await (await import('./bench/ownership.js')).ownershipBench({ scratch, rows, reps: REPS });
 
 if (only(11)) await (await import('./bench/warm-starts.js')).warmStartsSection({ scratch, rows, quick });
-if (only(11) || only('11a')) {
+if (only('11a')) {
   // The section runs the engine in its own process too (Node's zstd), so it names modules by path.
   const where: Record<string, string> = {
     archive: 'store/archive.ts',

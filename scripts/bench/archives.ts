@@ -1,5 +1,5 @@
 // Section 11a of `npm run bench` (BENCH_ONLY=11a alone): dependency archives, the host tier's
-// engine (src/store/archive.ts), on the service workspace (scripts/lib/service-crates.mjs: 186
+// engine (src/store/archive.ts), on the service workspace (scripts/lib/service-crates.mjs: 346
 // real crates, a cold build of minutes), on cargo's build-dir layouts v1 and v2, beside
 // rust-cache's way measured in the same run. Per layout:
 //   cold            new target dir and CARGO_HOME, no compile cache (the baseline)
@@ -15,7 +15,7 @@
 //                   dependency units counted, the look-up, the cap: what a post step adds, and a start
 // Targets (issue 34): host tier <= 1.2x rust-cache's restore-and-build, <= 0.06x a cold build.
 // Writes the figures to scripts/bench/archives.json for the fleet simulation.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { promises as fs, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,34 +27,11 @@ import { archiveKey } from '../../src/model/archive-key.js';
 import { archiveDir } from '../../src/model/layout.js';
 import { lockDependencies } from '../../src/store/lockfile.js';
 import { countUnits, readUnits } from '../../src/pool/warmth.js';
-import { type Row, median, note, spread } from './kit.js';
+import { CARGO_LAYOUT_ENV as LAYOUT_ENV, type Row, median, note, spread, timed } from './kit.js';
+import { restoreRustCache, saveRustCache } from './rust-cache.js';
 import { restoreTier, saveTier } from '../../src/job/tiers.js';
 import { currentIdentity } from '../../src/model/identity.js';
 import { consoleLog } from '../../src/os/log.js';
-
-// Layout v2 is cargo 1.100's; this cargo (1.95) writes it with its unstable flag. Not the nightly
-// toolchain: these crates' build scripts probe a nightly rustc and use features it no longer has.
-const LAYOUT_ENV: Record<string, Record<string, string>> = { v1: {}, v2: { RUSTC_BOOTSTRAP: '1', CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT: 'true' } };
-
-interface Timed {
-  ms: number;
-  stdout: string;
-  stderr: string;
-}
-
-function timed(cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Timed> {
-  return new Promise((res, rej) => {
-    const t0 = performance.now();
-    const c = spawn(cmd, args, { ...o, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d: Buffer) => (out += d));
-    c.stderr.on('data', (d: Buffer) => (err += d));
-    c.on('exit', (code) =>
-      code === 0 ? res({ ms: performance.now() - t0, stdout: out, stderr: err }) : rej(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err.slice(-2000)}`)),
-    );
-  });
-}
 
 const duBytes = (p: string) => Number(execFileSync('du', ['-sb', p], { encoding: 'utf8' }).split('\t')[0]);
 
@@ -227,36 +204,21 @@ export async function archivesSection(o: { scratch: string; rows: Row[]; quick: 
         tierSaves.push(r.ms ?? 0);
       }
 
-      // rust-cache's way: its archive of the same build, at the same paths, cleaned first as its
-      // cleanTargetDir does (2.9.2): the profile's own files, incremental/ and examples/ go, and in
-      // build/, .fingerprint/ and deps/ every entry named for a workspace package (its hash cut).
+      // rust-cache's way: its archive of the same build, at the same paths (rust-cache.ts).
       note(`11a. ${L}: rust-cache's way (load ${load()}) ...`);
-      for (const e of await fs.readdir(profile, { withFileTypes: true })) {
-        if (!['build', '.fingerprint', 'deps'].includes(e.name)) await fs.rm(join(profile, e.name), { recursive: true, force: true });
-      }
-      const ownNames = new Set(local.flatMap((p) => [p, p.replace(/-/g, '_'), `lib${p.replace(/-/g, '_')}`]));
-      for (const sub of ['build', '.fingerprint', 'deps']) {
-        for (const e of await fs.readdir(join(profile, sub)).catch(() => [] as string[])) {
-          const cut = e.includes('-') ? e.slice(0, e.lastIndexOf('-')) : e;
-          if (ownNames.has(cut) || ownNames.has(e)) await fs.rm(join(profile, sub, e), { recursive: true, force: true });
-        }
-      }
-      const rcArchive = join(base, 'rust-cache.tar.zst');
-      const rcRel = [target, join(home, 'registry', 'index'), join(home, 'registry', 'cache')].map((p) => p.slice(base.length + 1));
-      const rcSave = await timed('tar', ['--zstd', '-cf', rcArchive, '-C', base, ...rcRel]);
-      const rcBytes = (await fs.stat(rcArchive)).size;
+      const rca = await saveRustCache({ base, target, home, local, file: join(base, 'rust-cache.tar.zst') });
+      const rcSave = { ms: rca.saveMs };
+      const rcBytes = rca.bytes;
       const rc: Record<string, number[]> = { '': [], edit: [] };
       const rcRestore: number[] = [];
       const rcDeps: number[] = [];
       for (const change of ['', 'edit']) {
         for (let i = 0; i < reps; i++) {
           if (change) edit();
-          await fs.rm(target, { recursive: true, force: true });
-          await fs.rm(home, { recursive: true, force: true });
-          const restore = await timed('tar', ['--zstd', '-xf', rcArchive, '-C', base]);
+          const restoreMs = await restoreRustCache(rca, [target, home]);
           const b = await build(target);
-          rc[change].push(restore.ms + b.ms);
-          rcRestore.push(restore.ms);
+          rc[change].push(restoreMs + b.ms);
+          rcRestore.push(restoreMs);
           rcDeps.push(b.deps);
         }
       }

@@ -15,6 +15,13 @@ export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 /** Median with the spread: a busy machine shows as spread, not as a slower action. */
 export const spread = (xs: number[]) => `${ms(median(xs))} (${ms(Math.min(...xs))}-${ms(Math.max(...xs))}, n=${xs.length})`;
 
+/**
+ * The environment that makes cargo write build-dir layout v1 or v2. v2 is cargo 1.100's; this
+ * cargo (1.95) writes it with its unstable flag. Not the nightly toolchain: the real crates' build
+ * scripts probe a nightly rustc and use features it no longer has.
+ */
+export const CARGO_LAYOUT_ENV: Record<string, Record<string, string>> = { v1: {}, v2: { RUSTC_BOOTSTRAP: '1', CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT: 'true' } };
+
 /** Whether sccache runs on this machine: a section that needs it says so in its row when it does not. */
 export function sccacheInstalled(): boolean {
   try {
@@ -55,6 +62,21 @@ export function runnerFiles(dir: string): RunnerFiles {
     writeFileSync(f[n], '');
   }
   return f;
+}
+
+/** A command to its end: its wall time, stdout and stderr (a failure rejects with the stderr's end). */
+export function timed(cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ ms: number; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const t0 = performance.now();
+    const c = spawn(cmd, args, { ...o, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d: Buffer) => (out += d));
+    c.stderr.on('data', (d: Buffer) => (err += d));
+    c.on('exit', (code) =>
+      code === 0 ? res({ ms: performance.now() - t0, stdout: out, stderr: err }) : rej(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err.slice(-2000)}`)),
+    );
+  });
 }
 
 /** Runs a command to its end, output ignored; its wall time in ms (a failure rejects). */

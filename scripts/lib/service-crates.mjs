@@ -1,9 +1,10 @@
 // The bench's big workspace: what a real service or CLI depends on (async runtime, HTTP client
-// and server, TLS, serde in three formats, clap, tracing, regex, a PostgreSQL client, rayon,
-// hashing, compression), from Debian's librust-*-dev packages packed into the loopback registry
-// by real-crates.mjs (one registry for both workspaces). 186 crates once resolved, 174 units; a
-// cold build takes 44 s on this 2-core machine when idle and 2 to 6 minutes at its usual load
-// (bench 11a), against the 48-crate workspace's 15 s, where fixed costs decide every ratio. Build
+// and server, TLS, serde in five formats, clap, tracing, regex, PostgreSQL and SQLite clients, a
+// DNS resolver, D-Bus, rayon, hashing, compression with C libraries, images and their codecs,
+// templates, object files and DWARF), from Debian's librust-*-dev packages packed into the loopback
+// registry by real-crates.mjs (one registry for both workspaces). 346 crates once resolved; a cold
+// build takes minutes on this 2-core machine when idle (bench 11, which says how quiet it was),
+// against the 48-crate workspace's 15 s, where fixed costs decide every ratio. Build
 // scripts (ring compiles C and assembly with cc, serde, proc-macro2, libc, ...) and proc macros
 // (serde_derive, clap_derive, tokio-macros, thiserror-impl, async-trait, tracing-attributes,
 // pin-project-internal, prost-derive, postgres-derive, futures-macro).
@@ -19,11 +20,16 @@ export const SERVICE_CRATE_PACKAGES = [
     ...['tokio', 'tokio-util', 'tokio-stream', 'futures', 'hyper', 'reqwest', 'hyper-rustls', 'tokio-rustls', 'rustls', 'ring', 'tower', 'h2', 'bytes']
       .concat(['serde-yaml', 'toml', 'csv', 'clap', 'tracing', 'tracing-subscriber', 'regex', 'tokio-postgres', 'uuid', 'chrono', 'rayon', 'sha2'])
       .concat(['base64', 'rand', 'itertools', 'parking-lot', 'once-cell', 'url', 'flate2', 'anyhow', 'thiserror', 'prost'])
+      // What a service adds as it grows: images and their codecs, archives and compressors (two with
+      // C libraries), templates and markdown, more formats, a DNS resolver, SQLite, object files and
+      // DWARF, D-Bus, plotting, graphs and numbers.
+      .concat(['image', 'zip', 'tera', 'pulldown-cmark', 'quick-xml', 'serde-cbor', 'bincode', 'walkdir', 'globset', 'ignore'])
+      .concat(['trust-dns-resolver', 'rusqlite', 'object', 'gimli', 'xz2', 'bzip2', 'zstd', 'num', 'petgraph', 'zbus', 'plotters', 'async-std'])
       .map((c) => `librust-${c}-dev`),
   ]),
 ];
 
-/** The service's direct dependencies (186 crates locked, 170-odd compiled on Linux). */
+/** The service's direct dependencies (346 crates locked, 331 units compiled). */
 export const SERVICE_DEPS = `serde = { version = "1", features = ["derive"] }
 serde_json = "1"
 serde_yaml = "0.8"
@@ -58,6 +64,28 @@ bytes = "1"
 anyhow = "1"
 thiserror = "1"
 prost = "0.11"
+image = "0.24"
+zip = "0.6"
+tera = "1"
+pulldown-cmark = "0.9"
+quick-xml = { version = "0.26", features = ["serialize"] }
+serde_cbor = "0.11"
+bincode = "1"
+walkdir = "2"
+ignore = "0.4"
+globset = "0.4"
+trust-dns-resolver = "0.22"
+rusqlite = "0.28"
+object = "0.30"
+gimli = "0.27"
+xz2 = "0.1"
+bzip2 = "0.4"
+zstd = "0.12"
+num = "0.4"
+petgraph = "0.6"
+zbus = "1.9"
+plotters = "0.3"
+async-std = "1"
 `;
 
 /** main.rs of a small service using its dependencies; `n` is the one-line change. @param {number} n */
@@ -102,6 +130,12 @@ async fn main() -> anyhow::Result<()> {
     let json = serde_json::to_string(&row)?;
     let yaml = serde_yaml::to_string(&row)?;
     let sum: u64 = rayon::iter::ParallelIterator::sum(rayon::iter::IntoParallelIterator::into_par_iter(0..a.n));
+    let encoded = serde_cbor::to_vec(&row)?.len() + bincode::serialize(&row)?.len();
+    let mut graph = petgraph::Graph::<u64, ()>::new();
+    graph.add_node(a.n);
+    let rs = globset::Glob::new("*.rs")?.compile_matcher().is_match("main.rs");
+    let files = walkdir::WalkDir::new(".").max_depth(1).into_iter().count();
+    let headings = pulldown_cmark::Parser::new("# service").count();
     let client = reqwest::Client::builder().build()?;
     let make = hyper::service::make_service_fn(|_| async { Ok::<_, Infallible>(hyper::service::service_fn(hello)) });
     let server = hyper::Server::bind(&([127, 0, 0, 1], 0).into()).serve(make);
@@ -110,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(async move { tx.send(json).await.ok() });
     let got = rx.recv().await.ok_or(E::Bad(a.n))?;
     println!("{} {} {} {} {:?}", re.is_match(&a.n.to_string()), got, yaml.len(), sum, client);
+    println!("{} {} {} {} {}", encoded, graph.node_count(), rs, files, headings);
     Ok(())
 }
 `;
