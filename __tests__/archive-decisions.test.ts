@@ -5,13 +5,15 @@
 // packages and the locked dependencies; and the tiers around them (job/tiers.ts): whether a job's
 // end saves, which tier a start came from and why each missed, what is dead in the host tier, what
 // the cap removes, and the cap itself.
+import { basename, dirname } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { type ArchiveKeyInput, artifactEnv, archiveKey, chooseArchive, chooseByIdentity, keyDifferences } from '../src/model/archive-key.js';
-import { type SaveFacts, type StartFacts, archivesOverCap, decideSave, readableDomains, startTier, tierMisses } from '../src/job/tiers.js';
+import { type StartFacts, archivesOverCap, readableDomains, startTier, tierMisses } from '../src/job/tiers.js';
 import { isDeadArchive, isSaveTemp } from '../src/store/archive-host.js';
 import { archiveCap, archiveCapBytes } from '../src/model/settings.js';
 import { type ProfileListing, planArchive } from '../src/model/archive-content.js';
-import { archiveDir } from '../src/model/layout.js';
+import { archiveDir, archiveDomain } from '../src/model/layout.js';
+import { contentKey } from '../src/model/key.js';
 import { chooseCompressor } from '../src/store/archive-stream.js';
 import { buildDirOf, isRestoreLeftover } from '../src/store/archive.js';
 import { lockDependencies } from '../src/store/lockfile.js';
@@ -289,37 +291,6 @@ describe('which archive a start restores by its identity (the runner hook)', () 
   });
 });
 
-describe("whether a job's end saves an archive", () => {
-  const F: SaveFacts = {
-    cap: { kind: 'share', percent: 10 },
-    layout: 'slot',
-    fork: false,
-    builtElsewhere: false,
-    dependencyUnitsBuilt: 12,
-    exact: 'e',
-    packages: 40,
-  };
-  test.each([
-    ['a build that compiled dependencies, none saved yet', {}, 'save'],
-    ['the tier off', { cap: { kind: 'off' } }, 'host-archives is off'],
-    ['layout: job', { layout: 'job' }, 'layout: job'],
-    ['a fork PR', { fork: true }, 'a fork PR never writes'],
-    ["a container job's build, seen from the hook on the host", { builtElsewhere: true }, "the build ran in the job's container"],
-    ['no dependency compiled (a warm start, a restored one)', { dependencyUnitsBuilt: 0 }, 'compiled no dependency'],
-    ['no Cargo.lock', { exact: undefined }, 'no Cargo.lock'],
-    ['nothing of dependencies in the build dir', { packages: 0 }, 'no dependency artifacts'],
-    ['its own archive of the key, as full', { own: { packages: 40 } }, 'is there already'],
-    ["its own archive of the key holds fewer packages (a cancelled build's): replaced", { own: { packages: 25 } }, 'replace'],
-    ["its base's archive of the key, as full", { base: { packages: 40 } }, "its base branch's archive"],
-    ["its base's holds fewer: the PR saves its own, never replaces its base's", { base: { packages: 10 } }, 'save'],
-  ])('%s', (_, change, expected) => {
-    const d = decideSave({ ...F, ...(change as Partial<SaveFacts>) });
-    expect(d.save ? (d.replace ? 'replace' : 'save') : d.why).toEqual(
-      expected === 'save' || expected === 'replace' ? expected : expect.stringContaining(expected),
-    );
-  });
-});
-
 describe('which tier a start came from, and why each missed', () => {
   const cold: StartFacts = { layout: 'slot', kept: false, keptWhy: 'a new slot', compileCache: false };
   const restore = (outcome: 'restored' | 'missed') => ({
@@ -391,5 +362,19 @@ describe('the host tier: what is dead, what the cap removes, the cap', () => {
   ])('host-archives %s', (text, cap, disk, bytes) => {
     expect(archiveCap(text)).toEqual(cap);
     if (cap) expect(archiveCapBytes(cap as NonNullable<ReturnType<typeof archiveCap>>, disk)).toBe(bytes);
+  });
+});
+
+describe("an archive's trust domain, as the guard and the cap read it", () => {
+  const queue = contentKey(undefined, 'gh-readonly-queue/main/pr-3-abc123');
+  const queueDir = basename(dirname(archiveDir('/r', 'o/w', queue, 'f')));
+  test.each([
+    ['a plain key: its directory name', 'ref-main', undefined, 'ref-main'],
+    ["a merge queue's key, recorded in archive.json: the key, not its re-hashed directory name", queueDir, queue, queue],
+    ['an archive of an earlier version (none recorded): the directory name', queueDir, undefined, queueDir],
+    ["a recorded domain that is not the directory's: the directory's, never another domain", 'pr-5', 'ref-main', 'pr-5'],
+  ])('%s', (_, dir, recorded, want) => {
+    expect(queueDir).not.toBe(queue);
+    expect(archiveDomain(dir, recorded)).toBe(want);
   });
 });

@@ -275,28 +275,31 @@ describe('which tier a start restores from', () => {
   });
 });
 
-describe("whether a job's end saves an archive", () => {
-  const base: SaveInput = { fork: false, layout: 'slot', exact: 'E', builtDependencies: 40, found: false, enabled: true };
-  const cases: [string, Partial<SaveInput>, boolean, RegExp][] = [
-    ['it compiled dependencies and no archive of its key is there', {}, true, /40 dependency units in its build \(40 compiled\)/],
-    ['an archive of its exact key is there (it restored it, or another job saved it)', { found: true }, false, /there already/],
-    [
-      'every dependency fresh in its own warm build, and no archive of its key (a base branch whose pushes start warm)',
-      { builtDependencies: 0, freshDependencies: 170 },
-      true,
-      /170 dependency units in its build \(0 compiled\)/,
-    ],
-    ['a build without dependency units', { builtDependencies: 0, freshDependencies: 0 }, false, /no dependency units/],
-    ['a fork PR never writes what another job reads', { fork: true }, false, /fork/],
-    ['layout: job has a CARGO_HOME of its own', { layout: 'job' }, false, /layout: job/],
-    ['no Cargo.lock: no exact key', { exact: undefined }, false, /Cargo.lock/],
-    ['the host tier is off', { enabled: false }, false, /off/],
-    ['it would take the disk over its hard level', { fits: false }, false, /over its hard level/],
+describe("whether a job's end saves an archive (the one rule: job/tiers.ts and the simulator call it)", () => {
+  const base: SaveInput = { enabled: true, layout: 'slot', fork: false, builtElsewhere: false, builtDependencies: 12, exact: 'E', packages: 40 };
+  const cases: [string, Partial<SaveInput>, 'save' | 'replace' | RegExp][] = [
+    ['a build that compiled dependencies, none saved yet', {}, 'save'],
+    ['the tier off', { enabled: false }, /host-archives is off/],
+    ['layout: job has a CARGO_HOME of its own', { layout: 'job' }, /layout: job/],
+    ['a fork PR never writes what another job reads', { fork: true }, /a fork PR never writes/],
+    ["a container job's build, seen from the hook on the host", { builtElsewhere: true }, /the build ran in the job's container/],
+    ['no dependency compiled (a warm start, a restored one)', { builtDependencies: 0 }, /compiled no dependency/],
+    ['no Cargo.lock: no exact key', { exact: undefined }, /no Cargo.lock/],
+    ['nothing of dependencies in the build dir', { packages: 0 }, /no dependency artifacts/],
+    ['its own archive of the key, as full (it restored it, or another job saved it)', { own: { packages: 40 } }, /is there already/],
+    ["its own archive of the key holds fewer packages (a cancelled build's): replaced", { own: { packages: 25 } }, 'replace'],
+    ["its base's archive of the key, as full", { base: { packages: 40 } }, /its base branch's archive/],
+    ["its base's holds fewer: the PR saves its own, never replaces its base's", { base: { packages: 10 } }, 'save'],
   ];
-  test.each(cases)('%s', (_, o, save, why) => {
-    const r = saveArchive({ ...base, ...o });
-    expect(r.save).toBe(save);
-    expect(r.why).toMatch(why);
+  test.each(cases)('%s', (_, o, want) => {
+    const d = saveArchive({ ...base, ...o });
+    if (want instanceof RegExp) {
+      expect(d.save).toBe(false);
+      expect(d.why).toMatch(want);
+    } else {
+      expect(d.save && (d.replace ? 'replace' : 'save')).toBe(want);
+      expect(d.why).toMatch(/40 dependency packages, 12 compiled by this job/);
+    }
   });
   test('the policy without archives never saves', () => {
     expect(makePolicy({ archives: false }).saveArchive(base).save).toBe(false);

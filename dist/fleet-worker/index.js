@@ -529,13 +529,22 @@ const gitStorePaths = (root) => ({
     db: join(root, 'git', 'db'),
     dirs: join(root, 'git', 'dirs'),
 });
+/** A trust domain's directory name under the archives (a merge queue's key, with `/` in it, is re-hashed). */
+const domainDirName = (domain) => key_safeComponent(domain, 100);
+/**
+ * Pure: the trust domain of an archive in the directory `dirName`: the one its archive.json
+ * records (`recorded`) when that is the domain this directory is named for, else the name itself
+ * (an archive of an earlier version, which recorded none). A recorded domain never moves an
+ * archive into another domain than its directory's: the name is an injective map of the key.
+ */
+const archiveDomain = (dirName, recorded) => recorded !== undefined && domainDirName(recorded) === dirName ? recorded : dirName;
 /**
  * One dependency archive's directory (store/archive.ts), under its repository, the trust domain
  * that wrote it (`ref-main`, `pr-7`) and its fallback key; without `exact`, the fallback key's
  * directory, which lists the archives a near start may restore.
  */
 function archiveDir(root, repository, domain, fallback, exact) {
-    const base = (0,external_node_path_.join)(root, 'archives', key_safeComponent(repository.replace('/', '__')), key_safeComponent(domain, 100), key_safeComponent(fallback));
+    const base = (0,external_node_path_.join)(root, 'archives', key_safeComponent(repository.replace('/', '__')), domainDirName(domain), key_safeComponent(fallback));
     return exact === undefined ? base : (0,external_node_path_.join)(base, key_safeComponent(exact));
 }
 /**
@@ -1680,6 +1689,7 @@ async function saveArchive(o) {
             compressor,
             savedAt: new Date().toISOString(),
             buildDir: o.buildDir,
+            ...(o.domain !== undefined ? { domain: o.domain } : {}),
             packages: plan.packages,
             files: files.length,
             sourceBytes: bytes,

@@ -237,13 +237,22 @@ const layout_gitStorePaths = (root) => ({
     db: (0,external_node_path_.join)(root, 'git', 'db'),
     dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
 });
+/** A trust domain's directory name under the archives (a merge queue's key, with `/` in it, is re-hashed). */
+const domainDirName = (domain) => key_safeComponent(domain, 100);
+/**
+ * Pure: the trust domain of an archive in the directory `dirName`: the one its archive.json
+ * records (`recorded`) when that is the domain this directory is named for, else the name itself
+ * (an archive of an earlier version, which recorded none). A recorded domain never moves an
+ * archive into another domain than its directory's: the name is an injective map of the key.
+ */
+const archiveDomain = (dirName, recorded) => recorded !== undefined && domainDirName(recorded) === dirName ? recorded : dirName;
 /**
  * One dependency archive's directory (store/archive.ts), under its repository, the trust domain
  * that wrote it (`ref-main`, `pr-7`) and its fallback key; without `exact`, the fallback key's
  * directory, which lists the archives a near start may restore.
  */
 function layout_archiveDir(root, repository, domain, fallback, exact) {
-    const base = (0,external_node_path_.join)(root, 'archives', key_safeComponent(repository.replace('/', '__')), key_safeComponent(domain, 100), key_safeComponent(fallback));
+    const base = (0,external_node_path_.join)(root, 'archives', key_safeComponent(repository.replace('/', '__')), domainDirName(domain), key_safeComponent(fallback));
     return exact === undefined ? base : (0,external_node_path_.join)(base, key_safeComponent(exact));
 }
 /**
@@ -4620,31 +4629,37 @@ function restoreTier(host, fleet) {
 const policy_keepFetched = (disk, hard) => !disk_beyond(disk, hard);
 /**
  * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
- * for its log: when its build holds dependency units and no archive of its exact key is in a
- * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
- * every dependency fresh saves too when there is none: a base branch whose pushes all start warm
- * would otherwise never save one, and every PR based on it that lacks its own build would start
- * without. Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
- * its own (a registry unit's fingerprint hashes its path: no other job could restore it).
+ * for its log. The one rule: the product's job end (job/tiers.ts saveTier) and the simulator both
+ * call it. A job saves when it compiled dependency units and no archive of its exact key is in a
+ * domain it reads; a job that restored its exact key, or kept every dependency fresh, has nothing
+ * to add. An archive of the exact key that holds fewer packages than this build (a cancelled
+ * build's) is replaced in the job's own domain; a base's is never replaced by a PR, which then
+ * saves its own. Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is its own (a
+ * registry unit's fingerprint hashes its path: no other job could restore it).
  */
 function saveArchive(i) {
     if (!i.enabled)
-        return { save: false, why: 'the host tier is off' };
-    if (i.fork)
-        return { save: false, why: 'a fork PR never writes what another job reads' };
+        return { save: false, why: 'host-archives is off' };
     if (i.layout === 'job')
-        return { save: false, why: 'layout: job builds with a CARGO_HOME of its own, which no later job shares' };
+        return { save: false, why: 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build' };
+    if (i.fork)
+        return { save: false, why: 'a fork PR never writes an archive another PR or branch could restore' };
+    if (i.builtElsewhere)
+        return { save: false, why: "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell" };
+    if (i.builtDependencies <= 0)
+        return { save: false, why: 'it compiled no dependency: an archive would add nothing' };
     if (i.exact === undefined)
-        return { save: false, why: 'no Cargo.lock: an archive is saved only under an exact key' };
-    if (i.found)
-        return { save: false, why: 'an archive of this exact key is there already' };
-    const held = i.builtDependencies + (i.freshDependencies ?? 0);
-    if (held <= 0)
-        return { save: false, why: 'its build holds no dependency units' };
-    // Room that builds about to start need is not the tier's to take.
-    if (i.fits === false)
-        return { save: false, why: 'it would take the disk over its hard level' };
-    return { save: true, why: `no archive of this key, and ${held} dependency units in its build (${i.builtDependencies} compiled)` };
+        return { save: false, why: 'no Cargo.lock: an archive is saved only under the exact lock' };
+    if (i.packages <= 0)
+        return { save: false, why: 'the build dir holds no dependency artifacts' };
+    if (i.own && i.own.packages >= i.packages)
+        return { save: false, why: 'an archive of its exact key is there already' };
+    const why = `${i.packages} dependency packages, ${i.builtDependencies} compiled by this job`;
+    if (i.own)
+        return { save: true, replace: true, why: `${why}, replacing one that held fewer` };
+    if (i.base && i.base.packages >= i.packages)
+        return { save: false, why: "its base branch's archive of the exact key is there already" };
+    return { save: true, replace: false, why };
 }
 /**
  * Pure: the archives to remove so that the tier holds at most `capBytes`, least worth first (the
@@ -6685,6 +6700,7 @@ async function archive_saveArchive(o) {
             compressor,
             savedAt: new Date().toISOString(),
             buildDir: o.buildDir,
+            ...(o.domain !== undefined ? { domain: o.domain } : {}),
             packages: plan.packages,
             files: files.length,
             sourceBytes: bytes,
@@ -6849,7 +6865,7 @@ async function listDomain(domainDir, repoDir, domain) {
             const meta = temp ? undefined : readArchiveMeta(dir);
             const bytes = (await sizeOf((0,external_node_path_.join)(dir, DATA))) + (await sizeOf((0,external_node_path_.join)(dir, META)));
             const saved = meta ? Date.parse(meta.savedAt) || 0 : 0;
-            out.push({ dir, repoDir, domain, bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
+            out.push({ dir, repoDir, domain: archiveDomain(domain, meta?.domain), bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
         }
     }
     return out;
@@ -8093,34 +8109,6 @@ async function clearRestoreLeftovers(root, target, timeoutMs) {
         await remove_removeTree(root, (0,external_node_path_.join)(target, e), { why: 'a restore killed midway left it', timeoutMs });
 }
 /**
- * Pure: whether a job's end saves an archive, and why not. An archive of the exact key that holds
- * fewer dependency packages than this build (a cancelled build's) is replaced in the job's own
- * domain; a base's is never replaced by a PR, which then saves its own.
- */
-function decideSave(f) {
-    if (f.cap.kind === 'off')
-        return { save: false, why: 'host-archives is off' };
-    if (f.layout === 'job')
-        return { save: false, why: 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build' };
-    if (f.fork)
-        return { save: false, why: 'a fork PR never writes an archive another PR or branch could restore' };
-    if (f.builtElsewhere)
-        return { save: false, why: "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell" };
-    if (f.dependencyUnitsBuilt === 0)
-        return { save: false, why: 'it compiled no dependency: an archive would add nothing' };
-    if (f.exact === undefined)
-        return { save: false, why: 'no Cargo.lock: an archive is saved only under the exact lock' };
-    if (f.packages === 0)
-        return { save: false, why: 'the build dir holds no dependency artifacts' };
-    if (f.own && f.own.packages >= f.packages)
-        return { save: false, why: 'an archive of its exact key is there already' };
-    if (f.own)
-        return { save: true, replace: true };
-    if (f.base && f.base.packages >= f.packages)
-        return { save: false, why: "its base branch's archive of the exact key is there already" };
-    return { save: true, replace: false };
-}
-/**
  * Pure: the archives to remove, in order, to bring the tier under `capBytes`: dead ones first
  * (isDeadArchive), then the least worth first as the guard weighs them (policy.ts trimArchives,
  * `worth` from value.ts archiveValues), the oldest first among equals; `keep` (the one just saved)
@@ -8149,7 +8137,7 @@ const savedIn = (root, repository, domain, key) => {
 };
 /**
  * A job's end: saves an archive of its build's dependencies into its own trust domain's part of the
- * host tier when decideSave says so, then keeps the tier under its cap. Never throws. The one save
+ * host tier when policy.ts saveArchive says so, then keeps the tier under its cap. Never throws. The one save
  * point of the archive tiers: a fleet tier joins here.
  */
 async function saveTier(o) {
@@ -8157,15 +8145,8 @@ async function saveTier(o) {
     const ms = () => Math.round(performance.now() - t0);
     const skip = (why) => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
     // The cheap refusals first: no toolchain to ask, no units to read.
-    const early = decideSave({
-        cap: o.cap,
-        layout: o.layout,
-        fork: o.me.fork,
-        builtElsewhere: o.builtElsewhere,
-        dependencyUnitsBuilt: 1,
-        exact: '',
-        packages: 1,
-    });
+    const enabled = o.cap.kind !== 'off';
+    const early = saveArchive({ enabled, layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, builtDependencies: 1, exact: '', packages: 1 });
     if (!early.save)
         return skip(early.why);
     try {
@@ -8177,12 +8158,12 @@ async function saveTier(o) {
         const deps = countUnits(readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))), Date.parse(o.startedAt)).built;
         const plan = planArchive(listBuildDir(o.buildDir), local);
         const packages = plan.packages;
-        const decision = decideSave({
-            cap: o.cap,
+        const decision = saveArchive({
+            enabled,
             layout: o.layout,
             fork: o.me.fork,
             builtElsewhere: o.builtElsewhere,
-            dependencyUnitsBuilt: deps,
+            builtDependencies: deps,
             exact: k.key.exact,
             packages,
             own: savedIn(o.root, o.me.repository, o.me.key, k.key),
@@ -8196,7 +8177,7 @@ async function saveTier(o) {
             if (gone.outcome === 'live')
                 return skip('a restore is reading the archive of its exact key, which holds fewer packages: kept');
         }
-        const saved = await archive_saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], plan, timeoutMs: o.timeoutMs });
+        const saved = await archive_saveArchive({ buildDir: o.buildDir, dir, key: k.key, domain: o.me.key, local: [...local], plan, timeoutMs: o.timeoutMs });
         if (!saved.saved) {
             if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock')
                 return skip(saved.detail);
@@ -8211,7 +8192,7 @@ async function saveTier(o) {
         const r = {
             tier: 'host',
             outcome: 'saved',
-            why: `${saved.meta.packages} dependency packages, ${deps} compiled by this job${decision.replace ? ', replacing one that held fewer' : ''}`,
+            why: decision.why,
             archive: dir,
             bytes: saved.meta.bytes,
             ms: ms(),

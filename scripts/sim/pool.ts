@@ -65,6 +65,8 @@ export const archiveKeyOf = (repo: string, job: string, jobKey: string) => {
   return { fallback, exact: `${fallback}|lock-1`, parts: {} };
 };
 const archivePath = (repo: string, domain: string, exact: string) => `${SIM_ROOT}/archives/${repo}/${domain}/${exact}`;
+/** The dependency packages of a simulated job's build: the same for every job, so only their presence is weighed. */
+const PACKAGES = 98;
 
 /** The guard's levels: over `threshold` it removes idle builds until under `target`; over `hard`, runner scope gives way (policy.ts scopeOf). */
 export interface Levels {
@@ -407,16 +409,19 @@ export class SimPool implements Model {
     const k = archiveKeyOf(job.repo, job.spec.job, job.spec.jobKey);
     const nowMs = msOf(now);
     const bytes = job.spec.bytes * fraction;
-    const domains = job.baseKey && job.baseKey !== job.key ? [job.key, job.baseKey] : [job.key];
-    // As tiers.ts saveTier asks: the units it compiled, an archive of its exact key in its own domain
-    // or its base's; no room measured (`fits` absent), as the product measures none.
+    // The product's rule with its inputs as tiers.ts saveTier gives them: the dependency units it
+    // compiled, the archive of its exact key in its own domain and in its base's. Every build of a
+    // job holds the same dependency packages here: an archive there is as full as this build.
+    const held = (domain: string | undefined) => (domain && this.archives.has(archivePath(job.repo, domain, k.exact)) ? { packages: PACKAGES } : undefined);
     const decision = this.policy.saveArchive({
-      fork: false,
-      layout: 'slot',
-      exact: k.exact,
-      builtDependencies: compiledDependencies ? 98 : 0,
-      found: domains.some((d) => this.archives.has(archivePath(job.repo, d, k.exact))),
       enabled: this.archiveCap > 0,
+      layout: 'slot',
+      fork: false,
+      builtDependencies: compiledDependencies ? PACKAGES : 0,
+      exact: k.exact,
+      packages: PACKAGES,
+      own: held(job.key),
+      base: job.baseKey !== job.key ? held(job.baseKey) : undefined,
     });
     if (!decision.save) return undefined;
     const path = archivePath(job.repo, job.key, k.exact);

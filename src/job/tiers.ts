@@ -26,7 +26,7 @@ import { planArchive } from '../model/archive-content.js';
 import { findLockFile, lockDependencies } from '../store/lockfile.js';
 import { listDir } from '../os/absent.js';
 import { archiveView } from '../pool/guard.js';
-import { keepFetched, trimArchives } from '../pool/policy.js';
+import { keepFetched, saveArchive as saveRule, trimArchives } from '../pool/policy.js';
 import { archiveValues } from '../pool/value.js';
 import { hostHistory } from '../pool/lease.js';
 import { type ArchiveStore } from '../model/archive-store.js';
@@ -61,7 +61,7 @@ import { type EntryPoint, type FleetStore, fleetLine, openFleetStore } from '../
  *
  * saveTier runs in the release phase (end.ts endJob), before the lease is released, after a job
  * that compiled dependency units (counted as the warm-start metric counts them) when no archive
- * of its exact key is there to restore (decideSave says when not). It keys the archive by what
+ * of its exact key is there to restore (policy.ts saveArchive, the rule the simulator runs too, says when not). It keys the archive by what
  * built it: the rustc cargo recorded in the build dir, the lock file as the job left it. Then the
  * host tier is brought under its cap (`host-archives`), the least recently used first. A save never
  * fails a job and never delays a start: a start never waits for one.
@@ -306,44 +306,6 @@ export async function clearRestoreLeftovers(root: string, target: string, timeou
     await removeTree(root, join(target, e), { why: 'a restore killed midway left it', timeoutMs });
 }
 
-/** What decideSave weighs, as plain data. */
-export interface SaveFacts {
-  cap: ArchiveCap;
-  layout: 'slot' | 'job';
-  fork: boolean;
-  /** The build ran where this process cannot tell its OS and libc (the hook, for a container job). */
-  builtElsewhere: boolean;
-  /** Dependency units the job compiled (not the workspace's own). */
-  dependencyUnitsBuilt: number;
-  /** The exact key (none without a Cargo.lock). */
-  exact?: string;
-  /** Dependency packages the build dir holds now. */
-  packages: number;
-  /** The archive of the exact key in the job's own trust domain, and in its base's: their packages. */
-  own?: { packages: number };
-  base?: { packages: number };
-}
-
-/**
- * Pure: whether a job's end saves an archive, and why not. An archive of the exact key that holds
- * fewer dependency packages than this build (a cancelled build's) is replaced in the job's own
- * domain; a base's is never replaced by a PR, which then saves its own.
- */
-export function decideSave(f: SaveFacts): { save: true; replace: boolean } | { save: false; why: string } {
-  if (f.cap.kind === 'off') return { save: false, why: 'host-archives is off' };
-  if (f.layout === 'job') return { save: false, why: 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build' };
-  if (f.fork) return { save: false, why: 'a fork PR never writes an archive another PR or branch could restore' };
-  if (f.builtElsewhere)
-    return { save: false, why: "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell" };
-  if (f.dependencyUnitsBuilt === 0) return { save: false, why: 'it compiled no dependency: an archive would add nothing' };
-  if (f.exact === undefined) return { save: false, why: 'no Cargo.lock: an archive is saved only under the exact lock' };
-  if (f.packages === 0) return { save: false, why: 'the build dir holds no dependency artifacts' };
-  if (f.own && f.own.packages >= f.packages) return { save: false, why: 'an archive of its exact key is there already' };
-  if (f.own) return { save: true, replace: true };
-  if (f.base && f.base.packages >= f.packages) return { save: false, why: "its base branch's archive of the exact key is there already" };
-  return { save: true, replace: false };
-}
-
 /**
  * Pure: the archives to remove, in order, to bring the tier under `capBytes`: dead ones first
  * (isDeadArchive), then the least worth first as the guard weighs them (policy.ts trimArchives,
@@ -399,7 +361,7 @@ const savedIn = (root: string, repository: string, domain: string, key: ArchiveK
 
 /**
  * A job's end: saves an archive of its build's dependencies into its own trust domain's part of the
- * host tier when decideSave says so, then keeps the tier under its cap. Never throws. The one save
+ * host tier when policy.ts saveArchive says so, then keeps the tier under its cap. Never throws. The one save
  * point of the archive tiers: a fleet tier joins here.
  */
 export async function saveTier(o: SaveRequest): Promise<TierSave> {
@@ -407,15 +369,8 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
   const ms = () => Math.round(performance.now() - t0);
   const skip = (why: string): TierSave => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
   // The cheap refusals first: no toolchain to ask, no units to read.
-  const early = decideSave({
-    cap: o.cap,
-    layout: o.layout,
-    fork: o.me.fork,
-    builtElsewhere: o.builtElsewhere,
-    dependencyUnitsBuilt: 1,
-    exact: '',
-    packages: 1,
-  });
+  const enabled = o.cap.kind !== 'off';
+  const early = saveRule({ enabled, layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, builtDependencies: 1, exact: '', packages: 1 });
   if (!early.save) return skip(early.why);
   try {
     const k = await keyOf({ ...o.context, buildDir: o.buildDir });
@@ -428,12 +383,12 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
     ).built;
     const plan = planArchive(listBuildDir(o.buildDir), local);
     const packages = plan.packages;
-    const decision = decideSave({
-      cap: o.cap,
+    const decision = saveRule({
+      enabled,
       layout: o.layout,
       fork: o.me.fork,
       builtElsewhere: o.builtElsewhere,
-      dependencyUnitsBuilt: deps,
+      builtDependencies: deps,
       exact: k.key.exact,
       packages,
       own: savedIn(o.root, o.me.repository, o.me.key, k.key),
@@ -445,7 +400,7 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
       const gone = await removeHostArchive(o.root, dir, 'replaced by a fuller archive of the same key', o.timeoutMs);
       if (gone.outcome === 'live') return skip('a restore is reading the archive of its exact key, which holds fewer packages: kept');
     }
-    const saved = await saveArchive({ buildDir: o.buildDir, dir, key: k.key, local: [...local], plan, timeoutMs: o.timeoutMs });
+    const saved = await saveArchive({ buildDir: o.buildDir, dir, key: k.key, domain: o.me.key, local: [...local], plan, timeoutMs: o.timeoutMs });
     if (!saved.saved) {
       if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock') return skip(saved.detail);
       // A host without zstd has no host tier: said in the log and the summary, not warned at every job's end.
@@ -458,7 +413,7 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
     const r: TierSave = {
       tier: 'host',
       outcome: 'saved',
-      why: `${saved.meta.packages} dependency packages, ${deps} compiled by this job${decision.replace ? ', replacing one that held fewer' : ''}`,
+      why: decision.why,
       archive: dir,
       bytes: saved.meta.bytes,
       ms: ms(),

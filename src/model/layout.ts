@@ -92,13 +92,25 @@ export const gitStorePaths = (root: string) => ({
   dirs: join(root, 'git', 'dirs'),
 });
 
+/** A trust domain's directory name under the archives (a merge queue's key, with `/` in it, is re-hashed). */
+const domainDirName = (domain: string): string => safeComponent(domain, 100);
+
+/**
+ * Pure: the trust domain of an archive in the directory `dirName`: the one its archive.json
+ * records (`recorded`) when that is the domain this directory is named for, else the name itself
+ * (an archive of an earlier version, which recorded none). A recorded domain never moves an
+ * archive into another domain than its directory's: the name is an injective map of the key.
+ */
+export const archiveDomain = (dirName: string, recorded: string | undefined): string =>
+  recorded !== undefined && domainDirName(recorded) === dirName ? recorded : dirName;
+
 /**
  * One dependency archive's directory (store/archive.ts), under its repository, the trust domain
  * that wrote it (`ref-main`, `pr-7`) and its fallback key; without `exact`, the fallback key's
  * directory, which lists the archives a near start may restore.
  */
 export function archiveDir(root: string, repository: string, domain: string, fallback: string, exact?: string): string {
-  const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
+  const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), domainDirName(domain), safeComponent(fallback));
   return exact === undefined ? base : join(base, safeComponent(exact));
 }
 

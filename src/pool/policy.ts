@@ -409,50 +409,52 @@ export function restoreTier<A>(
  */
 export const keepFetched = (disk: Disk, hard: Level): boolean => !beyond(disk, hard);
 
-/** What a job's end knows when it decides whether to save an archive. */
+/** What a job's end knows when it decides whether to save an archive, as plain data. */
 export interface SaveInput {
+  /** The host tier is on (`host-archives` not off). */
+  enabled: boolean;
+  layout: 'slot' | 'job';
   /** A fork PR's job: never writes what another job reads. */
   fork: boolean;
-  layout: 'slot' | 'job';
-  /** The job's exact key (model/archive-key.ts): undefined without a Cargo.lock. */
-  exact?: string;
+  /** The build ran where this process cannot tell its OS and libc (the runner's hook, for a container job). */
+  builtElsewhere?: boolean;
   /** Dependency units (packages not the workspace's own) the job compiled. */
   builtDependencies: number;
-  /** Dependency units its build held fresh (a warm build, a copy): an archive of them serves the starts that lack them too. */
-  freshDependencies?: number;
-  /** An archive of its exact key is already in a domain it reads (its own, its base's). */
-  found: boolean;
-  /** The host tier is on (its cap above 0). */
-  enabled: boolean;
-  /**
-   * The archive fits under the hard level (copyFits at `disk-hard-threshold`): the room above it is
-   * for the builds about to start. Not the threshold, as for a warm copy: in runner scope the disk
-   * may stay over the threshold until the gc timer runs, and a base branch that could not save
-   * there would leave every PR without its archive. Absent: not measured, it fits.
-   */
-  fits?: boolean;
+  /** The job's exact key (model/archive-key.ts): undefined without a Cargo.lock. */
+  exact?: string;
+  /** Dependency packages its build dir holds now. */
+  packages: number;
+  /** The archive of its exact key in its own trust domain, and in its base's: their packages. */
+  own?: { packages: number };
+  base?: { packages: number };
 }
+
+export type SaveDecision = { save: true; replace: boolean; why: string } | { save: false; why: string };
 
 /**
  * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
- * for its log: when its build holds dependency units and no archive of its exact key is in a
- * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
- * every dependency fresh saves too when there is none: a base branch whose pushes all start warm
- * would otherwise never save one, and every PR based on it that lacks its own build would start
- * without. Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
- * its own (a registry unit's fingerprint hashes its path: no other job could restore it).
+ * for its log. The one rule: the product's job end (job/tiers.ts saveTier) and the simulator both
+ * call it. A job saves when it compiled dependency units and no archive of its exact key is in a
+ * domain it reads; a job that restored its exact key, or kept every dependency fresh, has nothing
+ * to add. An archive of the exact key that holds fewer packages than this build (a cancelled
+ * build's) is replaced in the job's own domain; a base's is never replaced by a PR, which then
+ * saves its own. Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is its own (a
+ * registry unit's fingerprint hashes its path: no other job could restore it).
  */
-export function saveArchive(i: SaveInput): { save: boolean; why: string } {
-  if (!i.enabled) return { save: false, why: 'the host tier is off' };
-  if (i.fork) return { save: false, why: 'a fork PR never writes what another job reads' };
-  if (i.layout === 'job') return { save: false, why: 'layout: job builds with a CARGO_HOME of its own, which no later job shares' };
-  if (i.exact === undefined) return { save: false, why: 'no Cargo.lock: an archive is saved only under an exact key' };
-  if (i.found) return { save: false, why: 'an archive of this exact key is there already' };
-  const held = i.builtDependencies + (i.freshDependencies ?? 0);
-  if (held <= 0) return { save: false, why: 'its build holds no dependency units' };
-  // Room that builds about to start need is not the tier's to take.
-  if (i.fits === false) return { save: false, why: 'it would take the disk over its hard level' };
-  return { save: true, why: `no archive of this key, and ${held} dependency units in its build (${i.builtDependencies} compiled)` };
+export function saveArchive(i: SaveInput): SaveDecision {
+  if (!i.enabled) return { save: false, why: 'host-archives is off' };
+  if (i.layout === 'job') return { save: false, why: 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build' };
+  if (i.fork) return { save: false, why: 'a fork PR never writes an archive another PR or branch could restore' };
+  if (i.builtElsewhere)
+    return { save: false, why: "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell" };
+  if (i.builtDependencies <= 0) return { save: false, why: 'it compiled no dependency: an archive would add nothing' };
+  if (i.exact === undefined) return { save: false, why: 'no Cargo.lock: an archive is saved only under the exact lock' };
+  if (i.packages <= 0) return { save: false, why: 'the build dir holds no dependency artifacts' };
+  if (i.own && i.own.packages >= i.packages) return { save: false, why: 'an archive of its exact key is there already' };
+  const why = `${i.packages} dependency packages, ${i.builtDependencies} compiled by this job`;
+  if (i.own) return { save: true, replace: true, why: `${why}, replacing one that held fewer` };
+  if (i.base && i.base.packages >= i.packages) return { save: false, why: "its base branch's archive of the exact key is there already" };
+  return { save: true, replace: false, why };
 }
 
 /**

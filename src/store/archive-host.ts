@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { archiveDir, rootPaths } from '../model/layout.js';
+import { archiveDir, archiveDomain, rootPaths } from '../model/layout.js';
 import { lstatIfPresent, listDir } from '../os/absent.js';
 import { type RemoveResult, removeTree } from '../os/remove.js';
 import { allFree } from '../os/flock.js';
@@ -25,7 +25,7 @@ import { type ArchiveMeta, DATA, META, readArchiveMeta } from './archive.js';
 export interface HostArchive {
   /** The archive's directory (or a save's temp directory). */
   dir: string;
-  /** The repository as its directory names it (`owner__name`), and the trust domain that wrote it. */
+  /** The repository as its directory names it (`owner__name`), and the trust domain that wrote it (layout.ts archiveDomain). */
   repoDir: string;
   domain: string;
   /** Bytes of its two files. */
@@ -58,7 +58,7 @@ async function listDomain(domainDir: string, repoDir: string, domain: string): P
       const meta = temp ? undefined : readArchiveMeta(dir);
       const bytes = (await sizeOf(join(dir, DATA))) + (await sizeOf(join(dir, META)));
       const saved = meta ? Date.parse(meta.savedAt) || 0 : 0;
-      out.push({ dir, repoDir, domain, bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
+      out.push({ dir, repoDir, domain: archiveDomain(domain, meta?.domain), bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
     }
   }
   return out;

@@ -62,6 +62,12 @@ export interface ArchiveMeta {
   savedAt: string;
   /** The build dir as the saving build saw it. */
   buildDir: string;
+  /**
+   * The trust domain that saved it, as the job's key spells it: its directory's name is that key
+   * made a path component (layout.ts archiveDir), which a merge queue's key does not survive.
+   * Absent in archives of earlier versions.
+   */
+  domain?: string;
   /** Dependency packages, files and their bytes before compression. */
   packages: number;
   files: number;
@@ -249,6 +255,8 @@ export interface SaveOptions {
   /** The archive's directory: archiveDir(root, repository, domain, key.fallback, key.exact). */
   dir: string;
   key: ArchiveKey;
+  /** The trust domain saving it (the job's key), recorded in archive.json. */
+  domain?: string;
   /** The workspace's own packages (lockfile.ts `lockDependencies(...).local`): left out. */
   local: string[];
   compressor?: Compressor;
@@ -286,6 +294,7 @@ export async function saveArchive(o: SaveOptions): Promise<SaveOutcome> {
       compressor,
       savedAt: new Date().toISOString(),
       buildDir: o.buildDir,
+      ...(o.domain !== undefined ? { domain: o.domain } : {}),
       packages: plan.packages,
       files: files.length,
       sourceBytes: bytes,
