@@ -2097,8 +2097,8 @@ function beyond(d, l) {
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
  * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
- * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
- * kernel to drop a keeper's lock).
+ * (`shared: true`) is only used to probe or wait, never to hold (status; releaseLease waiting,
+ * up to 2 s and holding nothing, for the kernel to drop a keeper's lock).
  *
  * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
  * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
@@ -2208,6 +2208,19 @@ function allFree(paths, shared = false) {
     if (r.error)
         throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
+}
+/**
+ * Waits up to `seconds` until nobody holds `path` exclusively, in one `flock -s -w` the kernel
+ * wakes as the lock drops (no polling); true when it is free. A missing lock file is free.
+ */
+function waitFree(path, seconds) {
+    if (!(0,external_node_fs_.existsSync)(path))
+        return Promise.resolve(true);
+    return new Promise((res, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', flockArgs([path], { shared: true, waitSeconds: seconds }, ['true']), { stdio: 'ignore' });
+        child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) to wait for ${path}: ${e.message}. Install util-linux.`, 'environment')));
+        child.on('exit', (code) => res(code === 0));
+    });
 }
 /** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
 function isHolder(pid, lockPath) {
@@ -4318,9 +4331,10 @@ async function acquireJobDir(req) {
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
 async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(5);
+    // The kernel drops the lock once every process of the keeper's group is gone: one waiting
+    // flock, woken as it drops, rather than a probe every few milliseconds (up to 2 s, as before).
+    if (killed)
+        await waitFree(lock, 2);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
     return killed;
@@ -9600,10 +9614,15 @@ function tiers_describeRestore(r) {
         return `No restore from ${where}: ${r.why}`;
     return `No dependency archive from ${where}: ${r.why}`;
 }
-/** Restore temp directories a killed restore left in a target dir (the job holds its lease). */
+/**
+ * Removes the temp directories restores killed midway left in a target dir (the job holds its
+ * lease); how many it found: when any, the target's size measured before is stale.
+ */
 async function clearRestoreLeftovers(root, target, timeoutMs) {
-    for (const e of (await listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover))
+    const left = (await listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover);
+    for (const e of left)
         await removeTree(root, (0,external_node_path_.join)(target, e), { why: 'a restore killed midway left it', timeoutMs });
+    return left.length;
 }
 /**
  * Pure: whether a job's end saves an archive, and why not. An archive of the exact key that holds
@@ -9670,24 +9689,26 @@ async function saveTier(o) {
     const ms = () => Math.round(performance.now() - t0);
     const skip = (why) => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
     // The cheap refusals first: no toolchain to ask, no units to read.
-    const early = decideSave({
-        cap: o.cap,
-        layout: o.layout,
-        fork: o.me.fork,
-        builtElsewhere: o.builtElsewhere,
-        dependencyUnitsBuilt: 1,
-        exact: '',
-        packages: 1,
-    });
+    const facts = { cap: o.cap, layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, exact: '', packages: 1 };
+    const early = decideSave({ ...facts, dependencyUnitsBuilt: 1 });
     if (!early.save)
         return skip(early.why);
     try {
+        // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
+        // without the key, which costs a `rustc -vV` and the lock file.
+        const units = readUnits(o.buildDir);
+        const since = Date.parse(o.startedAt);
+        if (countUnits(units, since).built === 0) {
+            const none = decideSave({ ...facts, dependencyUnitsBuilt: 0 });
+            if (!none.save)
+                return skip(none.why);
+        }
         const k = await keyOf({ ...o.context, buildDir: o.buildDir });
         if ('why' in k)
             return skip(k.why);
         const local = new Set(k.local);
         const pkg = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-        const deps = countUnits(readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))), Date.parse(o.startedAt)).built;
+        const deps = countUnits(units.filter((u) => !local.has(pkg(u.name))), since).built;
         const plan = planArchive(listBuildDir(o.buildDir), local);
         const packages = plan.packages;
         const decision = decideSave({
@@ -11477,16 +11498,19 @@ async function removeJobDir(j, r) {
     });
 }
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
-async function leaveSlot(j, cargoHome, r) {
-    // A restore killed with the main step (a cancel) left its temp directory in the target.
-    await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, () => clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs));
+async function leaveSlot(j, cargoHome, r, targetSize) {
+    // A restore killed with the main step (a cancel) left its temp directory in the target: the size measured before is stale then.
+    await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, async () => {
+        if ((await clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs)) > 0)
+            targetSize = undefined;
+    });
     await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
         if ((await listDir(j.dirs.tmp)).length === 0)
             return; // nothing to empty
         noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
         await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
     });
-    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r, targetSize));
     // After the record (which names this uid): a mark must be the last word.
     await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
         r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
@@ -11502,10 +11526,13 @@ async function leaveSlot(j, cargoHome, r) {
     }
 }
 /** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
-async function recordSlot(j, cargoHome, r) {
+async function recordSlot(j, cargoHome, r, targetSize) {
     const now = new Date().toISOString();
     // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-    const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+    const [target, home] = await Promise.all([
+        targetSize ?? diskUsage(j.dirs.target),
+        cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0),
+    ]);
     r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
     // Who used the slot comes from this job's own state, never from the file: the build ran
     // as this uid and could have rewritten slot.json to claim another trust domain's key.
@@ -11619,6 +11646,9 @@ async function endJob(j, log) {
     // The lock file, found and read once for every part of the end that needs it.
     let lock;
     const theLock = () => (lock ??= j.crates ? postLock(j.crates, { ...process.env, ...exportsFor(j.dirs, cargoHome) }) : Promise.resolve(undefined));
+    // The job's build is over: the target's `du` (a process of its own) runs while this one counts
+    // units and publishes crates, instead of after them.
+    const targetSize = j.layout === 'slot' ? diskUsage(j.dirs.target) : undefined;
     try {
         await step('root', () => root_prepareRoot(j.root, {}, false).then(() => undefined));
         const startedAt = j.startedAt;
@@ -11636,7 +11666,7 @@ async function endJob(j, log) {
             await step('job', () => removeJobDir(j, r));
         }
         else {
-            await step('slot', () => leaveSlot(j, cargoHome, r));
+            await step('slot', () => leaveSlot(j, cargoHome, r, targetSize));
             await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
         }
         await appendUnits(j, r);

@@ -3032,8 +3032,8 @@ const policy_SHIPPED = makePolicy();
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
  * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
- * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
- * kernel to drop a keeper's lock).
+ * (`shared: true`) is only used to probe or wait, never to hold (status; releaseLease waiting,
+ * up to 2 s and holding nothing, for the kernel to drop a keeper's lock).
  *
  * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
  * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
@@ -3143,6 +3143,19 @@ function allFree(paths, shared = false) {
     if (r.error)
         throw new failure_Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
+}
+/**
+ * Waits up to `seconds` until nobody holds `path` exclusively, in one `flock -s -w` the kernel
+ * wakes as the lock drops (no polling); true when it is free. A missing lock file is free.
+ */
+function waitFree(path, seconds) {
+    if (!(0,external_node_fs_.existsSync)(path))
+        return Promise.resolve(true);
+    return new Promise((res, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', flockArgs([path], { shared: true, waitSeconds: seconds }, ['true']), { stdio: 'ignore' });
+        child.on('error', (e) => reject(new failure_Failure(`Cannot run 'flock' (util-linux) to wait for ${path}: ${e.message}. Install util-linux.`, 'environment')));
+        child.on('exit', (code) => res(code === 0));
+    });
 }
 /** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
 function isHolder(pid, lockPath) {
@@ -3966,9 +3979,10 @@ async function acquireJobDir(req) {
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
 async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(5);
+    // The kernel drops the lock once every process of the keeper's group is gone: one waiting
+    // flock, woken as it drops, rather than a probe every few milliseconds (up to 2 s, as before).
+    if (killed)
+        await waitFree(lock, 2);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
     return killed;
@@ -8602,10 +8616,15 @@ function tiers_describeRestore(r) {
         return `No restore from ${where}: ${r.why}`;
     return `No dependency archive from ${where}: ${r.why}`;
 }
-/** Restore temp directories a killed restore left in a target dir (the job holds its lease). */
+/**
+ * Removes the temp directories restores killed midway left in a target dir (the job holds its
+ * lease); how many it found: when any, the target's size measured before is stale.
+ */
 async function clearRestoreLeftovers(root, target, timeoutMs) {
-    for (const e of (await absent_listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover))
+    const left = (await absent_listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover);
+    for (const e of left)
         await remove_removeTree(root, (0,external_node_path_.join)(target, e), { why: 'a restore killed midway left it', timeoutMs });
+    return left.length;
 }
 /**
  * Pure: whether a job's end saves an archive, and why not. An archive of the exact key that holds
@@ -8672,24 +8691,26 @@ async function saveTier(o) {
     const ms = () => Math.round(performance.now() - t0);
     const skip = (why) => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
     // The cheap refusals first: no toolchain to ask, no units to read.
-    const early = decideSave({
-        cap: o.cap,
-        layout: o.layout,
-        fork: o.me.fork,
-        builtElsewhere: o.builtElsewhere,
-        dependencyUnitsBuilt: 1,
-        exact: '',
-        packages: 1,
-    });
+    const facts = { cap: o.cap, layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, exact: '', packages: 1 };
+    const early = decideSave({ ...facts, dependencyUnitsBuilt: 1 });
     if (!early.save)
         return skip(early.why);
     try {
+        // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
+        // without the key, which costs a `rustc -vV` and the lock file.
+        const units = readUnits(o.buildDir);
+        const since = Date.parse(o.startedAt);
+        if (countUnits(units, since).built === 0) {
+            const none = decideSave({ ...facts, dependencyUnitsBuilt: 0 });
+            if (!none.save)
+                return skip(none.why);
+        }
         const k = await keyOf({ ...o.context, buildDir: o.buildDir });
         if ('why' in k)
             return skip(k.why);
         const local = new Set(k.local);
         const pkg = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-        const deps = countUnits(readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))), Date.parse(o.startedAt)).built;
+        const deps = countUnits(units.filter((u) => !local.has(pkg(u.name))), since).built;
         const plan = planArchive(listBuildDir(o.buildDir), local);
         const packages = plan.packages;
         const decision = decideSave({

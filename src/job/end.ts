@@ -126,15 +126,17 @@ async function removeJobDir(j: JobToEnd, r: Ending): Promise<void> {
 }
 
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
-async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
-  // A restore killed with the main step (a cancel) left its temp directory in the target.
-  await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, () => clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs));
+async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending, targetSize?: Promise<number>): Promise<void> {
+  // A restore killed with the main step (a cancel) left its temp directory in the target: the size measured before is stale then.
+  await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, async () => {
+    if ((await clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs)) > 0) targetSize = undefined;
+  });
   await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
     if ((await listDir(j.dirs.tmp)).length === 0) return; // nothing to empty
     noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
     await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
   });
-  await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+  await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r, targetSize));
   // After the record (which names this uid): a mark must be the last word.
   await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
     r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
@@ -149,10 +151,13 @@ async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<voi
 }
 
 /** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
-async function recordSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
+async function recordSlot(j: JobToEnd, cargoHome: string, r: Ending, targetSize?: Promise<number>): Promise<void> {
   const now = new Date().toISOString();
   // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-  const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+  const [target, home] = await Promise.all([
+    targetSize ?? diskUsage(j.dirs.target),
+    cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0),
+  ]);
   r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
   // Who used the slot comes from this job's own state, never from the file: the build ran
   // as this uid and could have rewritten slot.json to claim another trust domain's key.
@@ -270,6 +275,9 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
   // The lock file, found and read once for every part of the end that needs it.
   let lock: Promise<ReadLock | undefined> | undefined;
   const theLock = () => (lock ??= j.crates ? postLock(j.crates, { ...process.env, ...exportsFor(j.dirs, cargoHome) }) : Promise.resolve(undefined));
+  // The job's build is over: the target's `du` (a process of its own) runs while this one counts
+  // units and publishes crates, instead of after them.
+  const targetSize = j.layout === 'slot' ? diskUsage(j.dirs.target) : undefined;
   try {
     await step('root', () => prepareRoot(j.root, {}, false).then(() => undefined));
     const startedAt = j.startedAt;
@@ -287,7 +295,7 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
       await step('archive', () => saveArchive(j, cargoHome, r, theLock, log));
       await step('job', () => removeJobDir(j, r));
     } else {
-      await step('slot', () => leaveSlot(j, cargoHome, r));
+      await step('slot', () => leaveSlot(j, cargoHome, r, targetSize));
       await step('archive', () => saveArchive(j, cargoHome, r, theLock, log));
     }
     await appendUnits(j, r);

@@ -300,10 +300,14 @@ export function describeRestore(r: TierRestore): string {
   return `No dependency archive from ${where}: ${r.why}`;
 }
 
-/** Restore temp directories a killed restore left in a target dir (the job holds its lease). */
-export async function clearRestoreLeftovers(root: string, target: string, timeoutMs: number): Promise<void> {
-  for (const e of (await listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover))
-    await removeTree(root, join(target, e), { why: 'a restore killed midway left it', timeoutMs });
+/**
+ * Removes the temp directories restores killed midway left in a target dir (the job holds its
+ * lease); how many it found: when any, the target's size measured before is stale.
+ */
+export async function clearRestoreLeftovers(root: string, target: string, timeoutMs: number): Promise<number> {
+  const left = (await listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover);
+  for (const e of left) await removeTree(root, join(target, e), { why: 'a restore killed midway left it', timeoutMs });
+  return left.length;
 }
 
 /** What decideSave weighs, as plain data. */
@@ -407,24 +411,25 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
   const ms = () => Math.round(performance.now() - t0);
   const skip = (why: string): TierSave => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
   // The cheap refusals first: no toolchain to ask, no units to read.
-  const early = decideSave({
-    cap: o.cap,
-    layout: o.layout,
-    fork: o.me.fork,
-    builtElsewhere: o.builtElsewhere,
-    dependencyUnitsBuilt: 1,
-    exact: '',
-    packages: 1,
-  });
+  const facts = { cap: o.cap, layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, exact: '', packages: 1 };
+  const early = decideSave({ ...facts, dependencyUnitsBuilt: 1 });
   if (!early.save) return skip(early.why);
   try {
+    // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
+    // without the key, which costs a `rustc -vV` and the lock file.
+    const units = readUnits(o.buildDir);
+    const since = Date.parse(o.startedAt);
+    if (countUnits(units, since).built === 0) {
+      const none = decideSave({ ...facts, dependencyUnitsBuilt: 0 });
+      if (!none.save) return skip(none.why);
+    }
     const k = await keyOf({ ...o.context, buildDir: o.buildDir });
     if ('why' in k) return skip(k.why);
     const local = new Set(k.local);
     const pkg = (unit: string) => unit.replace(/-[0-9a-f]{16}$/, '');
     const deps = countUnits(
-      readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))),
-      Date.parse(o.startedAt),
+      units.filter((u) => !local.has(pkg(u.name))),
+      since,
     ).built;
     const plan = planArchive(listBuildDir(o.buildDir), local);
     const packages = plan.packages;
