@@ -2209,16 +2209,25 @@ function allFree(paths, shared = false) {
         throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
 }
+/** allFree without blocking this process: its flock runs while the caller does other work. */
+function probeFree(paths, shared = false) {
+    return flockTrue(paths, { shared });
+}
 /**
  * Waits up to `seconds` until nobody holds `path` exclusively, in one `flock -s -w` the kernel
  * wakes as the lock drops (no polling); true when it is free. A missing lock file is free.
  */
 function waitFree(path, seconds) {
-    if (!(0,external_node_fs_.existsSync)(path))
+    return flockTrue([path], { shared: true, waitSeconds: seconds });
+}
+/** `flock ... true` on the lock files that exist: true when it got them all (none exist: true). */
+function flockTrue(paths, o) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
         return Promise.resolve(true);
     return new Promise((res, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', flockArgs([path], { shared: true, waitSeconds: seconds }, ['true']), { stdio: 'ignore' });
-        child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) to wait for ${path}: ${e.message}. Install util-linux.`, 'environment')));
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', flockArgs(paths, o, ['true']), { stdio: 'ignore' });
+        child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) on ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
         child.on('exit', (code) => res(code === 0));
     });
 }
@@ -4141,7 +4150,8 @@ async function scanSlots(root, history, o = {}) {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
-    const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    // A history still being read (acquireSlot's first scan) is read alongside the records.
+    const values = SHIPPED.values(views, await history, o.nowMs ?? Date.now());
     if (values)
         for (const v of views)
             v.value = values.get(v.name);
@@ -4173,6 +4183,10 @@ async function tryLease(dirs, req) {
         await external_node_fs_.promises.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    // Is cargo still running there? Asked by a process of its own while this one checks who owns
+    // the slot; the answer counts only once those checks passed.
+    const cargoFree = cargoLockFiles(dirs.target, dirs.cargoHome).then((locks) => probeFree(locks));
+    cargoFree.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
     // Read under the lease: a scan's copy may predate the last holder's release.
     const previous = await readRecord(dirs.record);
     const uid = myUid();
@@ -4197,8 +4211,7 @@ async function tryLease(dirs, req) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
     }
-    const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
+    if (!(await cargoFree)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -4240,7 +4253,8 @@ async function acquireSlot(req) {
     const started = Date.now();
     const zombies = [];
     const foreign = [];
-    const history = await hostHistory(req.root);
+    // Read while the first scan reads the slots' records: neither waits for the other.
+    const history = hostHistory(req.root);
     // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
     let deadline;
     let awaited;

@@ -2220,7 +2220,7 @@ function flock_detach(h) {
     h.child.unref();
 }
 /** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function flock_allFree(paths, shared = false) {
+function allFree(paths, shared = false) {
     paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
     if (paths.length === 0)
         return true;
@@ -2229,16 +2229,25 @@ function flock_allFree(paths, shared = false) {
         throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
 }
+/** allFree without blocking this process: its flock runs while the caller does other work. */
+function flock_probeFree(paths, shared = false) {
+    return flockTrue(paths, { shared });
+}
 /**
  * Waits up to `seconds` until nobody holds `path` exclusively, in one `flock -s -w` the kernel
  * wakes as the lock drops (no polling); true when it is free. A missing lock file is free.
  */
 function waitFree(path, seconds) {
-    if (!(0,external_node_fs_.existsSync)(path))
+    return flockTrue([path], { shared: true, waitSeconds: seconds });
+}
+/** `flock ... true` on the lock files that exist: true when it got them all (none exist: true). */
+function flockTrue(paths, o) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
         return Promise.resolve(true);
     return new Promise((res, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', flockArgs([path], { shared: true, waitSeconds: seconds }, ['true']), { stdio: 'ignore' });
-        child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) to wait for ${path}: ${e.message}. Install util-linux.`, 'environment')));
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', flockArgs(paths, o, ['true']), { stdio: 'ignore' });
+        child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) on ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
         child.on('exit', (code) => res(code === 0));
     });
 }
@@ -5156,7 +5165,8 @@ async function lease_scanSlots(root, history, o = {}) {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
-    const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    // A history still being read (acquireSlot's first scan) is read alongside the records.
+    const values = SHIPPED.values(views, await history, o.nowMs ?? Date.now());
     if (values)
         for (const v of views)
             v.value = values.get(v.name);
@@ -5188,6 +5198,10 @@ async function tryLease(dirs, req) {
         await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
     }
     await fs.mkdir(dirs.base, { recursive: true });
+    // Is cargo still running there? Asked by a process of its own while this one checks who owns
+    // the slot; the answer counts only once those checks passed.
+    const cargoFree = cargoLockFiles(dirs.target, dirs.cargoHome).then((locks) => probeFree(locks));
+    cargoFree.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
     // Read under the lease: a scan's copy may predate the last holder's release.
     const previous = await readRecord(dirs.record);
     const uid = myUid();
@@ -5212,8 +5226,7 @@ async function tryLease(dirs, req) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
     }
-    const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
+    if (!(await cargoFree)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -5255,7 +5268,8 @@ async function acquireSlot(req) {
     const started = Date.now();
     const zombies = [];
     const foreign = [];
-    const history = await lease_hostHistory(req.root);
+    // Read while the first scan reads the slots' records: neither waits for the other.
+    const history = lease_hostHistory(req.root);
     // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
     let deadline;
     let awaited;
@@ -6909,7 +6923,7 @@ function isDeadArchive(a, locked, nowMs) {
     return a.meta === undefined;
 }
 /** Whether a save is still writing `a` (its temp directory's data file is locked). */
-const saveInProgress = (a) => !flock_allFree([(0,external_node_path_.join)(a.dir, DATA)]);
+const saveInProgress = (a) => !allFree([(0,external_node_path_.join)(a.dir, DATA)]);
 /**
  * Removes one archive (or a save's leftover) into the trash, under its lock taken exclusively and
  * without waiting: `live` when a restore reads it or a save writes it. Its emptied parents go too.
@@ -9496,7 +9510,7 @@ async function liveJobs(root, me, before) {
         const released = rec.releasedAt ? Date.parse(rec.releasedAt) : 0;
         if (!(started <= before + MARGIN_MS) || released >= started)
             continue; // began later, or its end ran
-        if (!flock_allFree([d.lock]))
+        if (!allFree([d.lock]))
             out.push({ slot: name, startedMs: started });
     }
     return out;

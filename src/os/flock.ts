@@ -195,15 +195,26 @@ export function allFree(paths: string[], shared = false): boolean {
   return r.status === 0;
 }
 
+/** allFree without blocking this process: its flock runs while the caller does other work. */
+export function probeFree(paths: string[], shared = false): Promise<boolean> {
+  return flockTrue(paths, { shared });
+}
+
 /**
  * Waits up to `seconds` until nobody holds `path` exclusively, in one `flock -s -w` the kernel
  * wakes as the lock drops (no polling); true when it is free. A missing lock file is free.
  */
 export function waitFree(path: string, seconds: number): Promise<boolean> {
-  if (!existsSync(path)) return Promise.resolve(true);
+  return flockTrue([path], { shared: true, waitSeconds: seconds });
+}
+
+/** `flock ... true` on the lock files that exist: true when it got them all (none exist: true). */
+function flockTrue(paths: string[], o: HoldOptions): Promise<boolean> {
+  paths = paths.filter((p) => existsSync(p)); // a lock file that does not exist is held by nobody
+  if (paths.length === 0) return Promise.resolve(true);
   return new Promise((res, reject) => {
-    const child = spawn('flock', flockArgs([path], { shared: true, waitSeconds: seconds }, ['true']), { stdio: 'ignore' });
-    child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) to wait for ${path}: ${e.message}. Install util-linux.`, 'environment')));
+    const child = spawn('flock', flockArgs(paths, o, ['true']), { stdio: 'ignore' });
+    child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) on ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
     child.on('exit', (code) => res(code === 0));
   });
 }
