@@ -174,4 +174,24 @@ describe('finishJob on a real root, after a real start', () => {
     const guards = parseEvents(await fs.readFile(rootPaths(root).events, 'utf8')).filter((e) => e.event === 'guard');
     expect(guards).toEqual([expect.objectContaining({ trigger: 'job', result: 'under', freed: 0, removals: 0 })]);
   });
+  test("the target's size is measured while the end does other work, and again once a killed restore's leftovers are gone", async () => {
+    const root = join(scratch, 'root-sizes');
+    const ws = join(scratch, 'ws-sizes');
+    await fs.mkdir(ws);
+    const env = { HOME: scratch, PATH: process.env.PATH, GITHUB_REPOSITORY: 'acme/sizes', GITHUB_REF_NAME: 'main', GITHUB_WORKSPACE: ws, RUNNER_NAME: 'r1' };
+    const settings = readSettings((n) => ({ root, 'disk-threshold': '99%' })[n] ?? '', env);
+    const noop = () => undefined;
+    const { job } = await mainJob({ settings, env, log: recording().log, watchPid: process.pid, save: { lease: noop, guard: noop }, via: 'cli' });
+    // What the job built (64 KiB), and what a restore killed with the main step left (4 MiB).
+    await fs.mkdir(join(job.dirs.target, 'debug'), { recursive: true });
+    await fs.writeFile(join(job.dirs.target, 'debug', 'app'), Buffer.alloc(64 * 1024, 1));
+    const leftover = join(job.dirs.target, '.cargo-isolate-restore-killed');
+    await fs.mkdir(leftover);
+    await fs.writeFile(join(leftover, 'part'), Buffer.alloc(4 * 1024 * 1024, 1));
+    const ended = await finishJob({ job, env, log: recording().log });
+    expect(ended.warnings).toEqual([]);
+    await expect(fs.access(leftover)).rejects.toThrow();
+    expect(ended.sizes!.target).toBeGreaterThanOrEqual(64 * 1024);
+    expect(ended.sizes!.target).toBeLessThan(1024 * 1024);
+  });
 });

@@ -8712,7 +8712,7 @@ async function saveTier(o) {
     try {
         // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
         // without the key, which costs a `rustc -vV` and the lock file.
-        const units = readUnits(o.buildDir);
+        const units = o.units ?? readUnits(o.buildDir);
         const since = Date.parse(o.startedAt);
         if (countUnits(units, since).built === 0) {
             const none = decideSave({ ...facts, dependencyUnitsBuilt: 0 });

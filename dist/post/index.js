@@ -8197,7 +8197,7 @@ async function saveTier(o) {
     try {
         // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
         // without the key, which costs a `rustc -vV` and the lock file.
-        const units = readUnits(o.buildDir);
+        const units = o.units ?? readUnits(o.buildDir);
         const since = Date.parse(o.startedAt);
         if (countUnits(units, since).built === 0) {
             const none = decideSave({ ...facts, dependencyUnitsBuilt: 0 });
@@ -9869,11 +9869,14 @@ async function removeJobDir(j, r) {
 }
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
 async function leaveSlot(j, cargoHome, r, targetSize) {
-    // A restore killed with the main step (a cancel) left its temp directory in the target: the size measured before is stale then.
+    // A restore killed with the main step (a cancel) left its temp directory in the target: what
+    // was measured of the target before is stale then (true: it was).
+    let cleared = false;
     await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, async () => {
-        if ((await clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs)) > 0)
-            targetSize = undefined;
+        cleared = (await clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs)) > 0;
     });
+    if (cleared)
+        targetSize = undefined;
     await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
         if ((await absent_listDir(j.dirs.tmp)).length === 0)
             return; // nothing to empty
@@ -9894,6 +9897,7 @@ async function leaveSlot(j, cargoHome, r, targetSize) {
                 r.warnings.push(home.message);
         });
     }
+    return cleared;
 }
 /** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
 async function recordSlot(j, cargoHome, r, targetSize) {
@@ -9964,7 +9968,7 @@ function whereFrom(j, r) {
  * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
  * build made on the host (its view says where the build saw the root).
  */
-async function end_saveArchive(j, cargoHome, r, theLock, log) {
+async function end_saveArchive(j, cargoHome, r, theLock, log, units) {
     const me = j.identity;
     if (!me || !j.startedAt || !j.hostArchives)
         return;
@@ -9990,6 +9994,7 @@ async function end_saveArchive(j, cargoHome, r, theLock, log) {
             log,
             // Recorded at the start only where this job can use it: the post step of an action, the hook or the CLI with a directory.
             fleet: openFleet(j.archiveStore, process.env, 'action', log),
+            units,
         });
         log?.info(`${describeSave(r.archive)}.`);
         if (r.archive.outcome === 'failed')
@@ -10019,12 +10024,15 @@ async function endJob(j, log) {
     // The job's build is over: the target's `du` (a process of its own) runs while this one counts
     // units and publishes crates, instead of after them.
     const targetSize = j.layout === 'slot' ? sizes_diskUsage(j.dirs.target) : undefined;
+    let units;
     try {
         await step('root', () => prepareRoot(j.root, {}, false).then(() => undefined));
         const startedAt = j.startedAt;
         if (startedAt) {
             await step('units', () => attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                r.units = unitsSince(j.dirs.target, startedAt);
+                // Read once: the archive's save counts the same units again (saveTier).
+                units = readUnits(j.dirs.target);
+                r.units = countUnits(units, cutOff(startedAt));
             }));
         }
         if (j.crates)
@@ -10032,12 +10040,16 @@ async function endJob(j, log) {
         whereFrom(j, r);
         // A slot's record first (its view tells the save where the build ran); a job directory after its save.
         if (j.layout === 'job') {
-            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
+            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log, units));
             await step('job', () => removeJobDir(j, r));
         }
         else {
-            await step('slot', () => leaveSlot(j, cargoHome, r, targetSize));
-            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
+            await step('slot', async () => {
+                // What a killed restore left is gone from the target now: its units are read again.
+                if (await leaveSlot(j, cargoHome, r, targetSize))
+                    units = undefined;
+            });
+            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log, units));
         }
         await appendUnits(j, r);
         await step('home', () => attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {

@@ -9,7 +9,7 @@ import type { Log } from '../os/log.js';
 import { measure } from '../os/disk.js';
 import { removeTree } from '../os/remove.js';
 import { type ArchiveTier, type RestoreResult, recordEvent } from '../pool/events.js';
-import { countUnits, readUnits } from '../pool/warmth.js';
+import { type UnitDir, countUnits, readUnits } from '../pool/warmth.js';
 import {
   findArchive,
   findArchiveByIdentity,
@@ -393,6 +393,8 @@ export interface SaveRequest {
   log?: Log;
   /** The fleet store an archive saved here is sent on to (openFleet), if the job has one. */
   fleet?: FleetStore;
+  /** The build dir's units as the end read them already (readUnits); read here when absent. */
+  units?: UnitDir[];
 }
 
 /** The archive of the exact key in `domain`, when one is saved there: its packages. */
@@ -417,7 +419,7 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
   try {
     // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
     // without the key, which costs a `rustc -vV` and the lock file.
-    const units = readUnits(o.buildDir);
+    const units = o.units ?? readUnits(o.buildDir);
     const since = Date.parse(o.startedAt);
     if (countUnits(units, since).built === 0) {
       const none = decideSave({ ...facts, dependencyUnitsBuilt: 0 });
