@@ -149,15 +149,20 @@ describe('finishJob on a real root, after a real start', () => {
     };
     return { lines, log };
   };
-  test('the release in its own group, the lease freed, the warnings said once and returned', async () => {
-    const root = join(scratch, 'root');
-    const ws = join(scratch, 'ws');
+  /** A real start on a root of its own (`name`), as `cargo-isolate run` makes one. */
+  const started = async (name: string, log: Log) => {
+    const root = join(scratch, `root-${name}`);
+    const ws = join(scratch, `ws-${name}`);
     await fs.mkdir(ws);
-    const env = { HOME: scratch, PATH: process.env.PATH, GITHUB_REPOSITORY: 'acme/end', GITHUB_REF_NAME: 'main', GITHUB_WORKSPACE: ws, RUNNER_NAME: 'r1' };
+    const env = { HOME: scratch, PATH: process.env.PATH, GITHUB_REPOSITORY: `acme/${name}`, GITHUB_REF_NAME: 'main', GITHUB_WORKSPACE: ws, RUNNER_NAME: 'r1' };
     const settings = readSettings((n) => ({ root, 'disk-threshold': '99%' })[n] ?? '', env);
-    const start = recording();
     const noop = () => undefined;
-    const { job } = await mainJob({ settings, env, log: start.log, watchPid: process.pid, save: { lease: noop, guard: noop }, via: 'cli' });
+    const { job } = await mainJob({ settings, env, log, watchPid: process.pid, save: { lease: noop, guard: noop }, via: 'cli' });
+    return { root, env, job };
+  };
+  test('the release in its own group, the lease freed, the warnings said once and returned', async () => {
+    const start = recording();
+    const { root, env, job } = await started('end', start.log);
     expect(start.lines.filter((l) => l.startsWith('group: '))).toEqual(['group: Disk guard', 'group: Slot', 'group: Crates', 'group: CARGO_HOME']);
     expect(allFree([job.dirs.lock])).toBe(false);
     // Something the end cannot do, to see a warning go through: a file where the record goes.
@@ -173,5 +178,19 @@ describe('finishJob on a real root, after a real start', () => {
     expect(warnings).toEqual([expect.stringMatching(/^warning: Recording sizes in .*slot\.json: /)]);
     const guards = parseEvents(await fs.readFile(rootPaths(root).events, 'utf8')).filter((e) => e.event === 'guard');
     expect(guards).toEqual([expect.objectContaining({ trigger: 'job', result: 'under', freed: 0, removals: 0 })]);
+  });
+  test("the target's size is measured while the end does other work, and again once a killed restore's leftovers are gone", async () => {
+    const { env, job } = await started('sizes', recording().log);
+    // What the job built (64 KiB), and what a restore killed with the main step left (4 MiB).
+    await fs.mkdir(join(job.dirs.target, 'debug'), { recursive: true });
+    await fs.writeFile(join(job.dirs.target, 'debug', 'app'), Buffer.alloc(64 * 1024, 1));
+    const leftover = join(job.dirs.target, '.cargo-isolate-restore-killed');
+    await fs.mkdir(leftover);
+    await fs.writeFile(join(leftover, 'part'), Buffer.alloc(4 * 1024 * 1024, 1));
+    const ended = await finishJob({ job, env, log: recording().log });
+    expect(ended.warnings).toEqual([]);
+    await expect(fs.access(leftover)).rejects.toThrow();
+    expect(ended.sizes!.target).toBeGreaterThanOrEqual(64 * 1024);
+    expect(ended.sizes!.target).toBeLessThan(1024 * 1024);
   });
 });

@@ -1101,8 +1101,8 @@ const oneLine = (s) => s.replace(/\s*\n\s*/g, ' ').trim();
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
  * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
- * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
- * kernel to drop a keeper's lock).
+ * (`shared: true`) is only used to probe or wait, never to hold (status; releaseLease waiting,
+ * up to 2 s and holding nothing, for the kernel to drop a keeper's lock).
  *
  * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
  * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
@@ -1212,6 +1212,28 @@ function allFree(paths, shared = false) {
     if (r.error)
         throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
+}
+/** allFree without blocking this process: its flock runs while the caller does other work. */
+function probeFree(paths, shared = false) {
+    return flockTrue(paths, { shared });
+}
+/**
+ * Waits up to `seconds` until nobody holds `path` exclusively, in one `flock -s -w` the kernel
+ * wakes as the lock drops (no polling); true when it is free. A missing lock file is free.
+ */
+function waitFree(path, seconds) {
+    return flockTrue([path], { shared: true, waitSeconds: seconds });
+}
+/** `flock ... true` on the lock files that exist: true when it got them all (none exist: true). */
+function flockTrue(paths, o) {
+    paths = paths.filter((p) => existsSync(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return Promise.resolve(true);
+    return new Promise((res, reject) => {
+        const child = spawn('flock', flockArgs(paths, o, ['true']), { stdio: 'ignore' });
+        child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) on ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
+        child.on('exit', (code) => res(code === 0));
+    });
 }
 /** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
 function isHolder(pid, lockPath) {

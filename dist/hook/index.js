@@ -2162,8 +2162,8 @@ function recordFor(lease, me, now, previous, view) {
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
  * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
- * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
- * kernel to drop a keeper's lock).
+ * (`shared: true`) is only used to probe or wait, never to hold (status; releaseLease waiting,
+ * up to 2 s and holding nothing, for the kernel to drop a keeper's lock).
  *
  * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
  * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
@@ -2273,6 +2273,28 @@ function flock_allFree(paths, shared = false) {
     if (r.error)
         throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
+}
+/** allFree without blocking this process: its flock runs while the caller does other work. */
+function probeFree(paths, shared = false) {
+    return flockTrue(paths, { shared });
+}
+/**
+ * Waits up to `seconds` until nobody holds `path` exclusively, in one `flock -s -w` the kernel
+ * wakes as the lock drops (no polling); true when it is free. A missing lock file is free.
+ */
+function waitFree(path, seconds) {
+    return flockTrue([path], { shared: true, waitSeconds: seconds });
+}
+/** `flock ... true` on the lock files that exist: true when it got them all (none exist: true). */
+function flockTrue(paths, o) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return Promise.resolve(true);
+    return new Promise((res, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', flockArgs(paths, o, ['true']), { stdio: 'ignore' });
+        child.on('error', (e) => reject(new Failure(`Cannot run 'flock' (util-linux) on ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
+        child.on('exit', (code) => res(code === 0));
+    });
 }
 /** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
 function isHolder(pid, lockPath) {
@@ -5194,7 +5216,8 @@ async function scanSlots(root, history, o = {}) {
         const d = layout_slotDirs(root, name);
         return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
-    const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    // A history still being read (acquireSlot's first scan) is read alongside the records.
+    const values = SHIPPED.values(views, await history, o.nowMs ?? Date.now());
     if (values)
         for (const v of views)
             v.value = values.get(v.name);
@@ -5226,6 +5249,10 @@ async function tryLease(dirs, req) {
         await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    // Is cargo still running there? Asked by a process of its own while this one checks who owns
+    // the slot; the answer counts only once those checks passed.
+    const cargoFree = liveness_cargoLockFiles(dirs.target, dirs.cargoHome).then((locks) => probeFree(locks));
+    cargoFree.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
     // Read under the lease: a scan's copy may predate the last holder's release.
     const previous = await record_file_readRecord(dirs.record);
     const uid = proc_myUid();
@@ -5250,8 +5277,7 @@ async function tryLease(dirs, req) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
     }
-    const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!flock_allFree(cargoLocks)) {
+    if (!(await cargoFree)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -5293,7 +5319,8 @@ async function acquireSlot(req) {
     const started = Date.now();
     const zombies = [];
     const foreign = [];
-    const history = await hostHistory(req.root);
+    // Read while the first scan reads the slots' records: neither waits for the other.
+    const history = hostHistory(req.root);
     // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
     let deadline;
     let awaited;
@@ -5384,9 +5411,10 @@ async function acquireJobDir(req) {
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
 async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(5);
+    // The kernel drops the lock once every process of the keeper's group is gone: one waiting
+    // flock, woken as it drops, rather than a probe every few milliseconds (up to 2 s, as before).
+    if (killed)
+        await waitFree(lock, 2);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
     return killed;
@@ -8139,10 +8167,15 @@ function tiers_describeRestore(r) {
         return `No restore from ${where}: ${r.why}`;
     return `No dependency archive from ${where}: ${r.why}`;
 }
-/** Restore temp directories a killed restore left in a target dir (the job holds its lease). */
+/**
+ * Removes the temp directories restores killed midway left in a target dir (the job holds its
+ * lease); how many it found: when any, the target's size measured before is stale.
+ */
 async function clearRestoreLeftovers(root, target, timeoutMs) {
-    for (const e of (await absent_listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover))
+    const left = (await absent_listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover);
+    for (const e of left)
         await removeTree(root, (0,external_node_path_.join)(target, e), { why: 'a restore killed midway left it', timeoutMs });
+    return left.length;
 }
 /**
  * Pure: the archives to remove, in order, to bring the tier under `capBytes`: dead ones first
@@ -8181,24 +8214,30 @@ async function saveTier(o) {
     const ms = () => Math.round(performance.now() - t0);
     const skip = (why) => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
     // The cheap refusals first: no toolchain to ask, no units to read.
-    const enabled = o.cap.kind !== 'off';
-    const early = saveArchive({ enabled, layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, builtDependencies: 1, exact: '', packages: 1 });
+    const facts = { enabled: o.cap.kind !== 'off', layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, exact: '', packages: 1 };
+    const early = saveArchive({ ...facts, builtDependencies: 1 });
     if (!early.save)
         return skip(early.why);
     try {
+        // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
+        // without the key, which costs a `rustc -vV` and the lock file.
+        const units = o.units ?? readUnits(o.buildDir);
+        const since = Date.parse(o.startedAt);
+        if (countUnits(units, since).built === 0) {
+            const none = saveArchive({ ...facts, builtDependencies: 0 });
+            if (!none.save)
+                return skip(none.why);
+        }
         const k = await keyOf({ ...o.context, buildDir: o.buildDir });
         if ('why' in k)
             return skip(k.why);
         const local = new Set(k.local);
         const pkg = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-        const deps = countUnits(readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))), Date.parse(o.startedAt)).built;
+        const deps = countUnits(units.filter((u) => !local.has(pkg(u.name))), since).built;
         const plan = planArchive(listBuildDir(o.buildDir), local);
         const packages = plan.packages;
         const decision = saveArchive({
-            enabled,
-            layout: o.layout,
-            fork: o.me.fork,
-            builtElsewhere: o.builtElsewhere,
+            ...facts,
             builtDependencies: deps,
             exact: k.key.exact,
             packages,
@@ -9850,16 +9889,22 @@ async function removeJobDir(j, r) {
     });
 }
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
-async function leaveSlot(j, cargoHome, r) {
-    // A restore killed with the main step (a cancel) left its temp directory in the target.
-    await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, () => clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs));
+async function leaveSlot(j, cargoHome, r, targetSize) {
+    // A restore killed with the main step (a cancel) left its temp directory in the target: what
+    // was measured of the target before is stale then (true: it was).
+    let cleared = false;
+    await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, async () => {
+        cleared = (await clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs)) > 0;
+    });
+    if (cleared)
+        targetSize = undefined;
     await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
         if ((await absent_listDir(j.dirs.tmp)).length === 0)
             return; // nothing to empty
         noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
         await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
     });
-    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r, targetSize));
     // After the record (which names this uid): a mark must be the last word.
     await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
         r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
@@ -9873,12 +9918,16 @@ async function leaveSlot(j, cargoHome, r) {
                 r.warnings.push(home.message);
         });
     }
+    return cleared;
 }
 /** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
-async function recordSlot(j, cargoHome, r) {
+async function recordSlot(j, cargoHome, r, targetSize) {
     const now = new Date().toISOString();
     // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-    const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+    const [target, home] = await Promise.all([
+        targetSize ?? diskUsage(j.dirs.target),
+        cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0),
+    ]);
     r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
     // Who used the slot comes from this job's own state, never from the file: the build ran
     // as this uid and could have rewritten slot.json to claim another trust domain's key.
@@ -9940,7 +9989,7 @@ function whereFrom(j, r) {
  * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
  * build made on the host (its view says where the build saw the root).
  */
-async function end_saveArchive(j, cargoHome, r, theLock, log) {
+async function end_saveArchive(j, cargoHome, r, theLock, log, units) {
     const me = j.identity;
     if (!me || !j.startedAt || !j.hostArchives)
         return;
@@ -9966,6 +10015,7 @@ async function end_saveArchive(j, cargoHome, r, theLock, log) {
             log,
             // Recorded at the start only where this job can use it: the post step of an action, the hook or the CLI with a directory.
             fleet: openFleet(j.archiveStore, process.env, 'action', log),
+            units,
         });
         log?.info(`${tiers_describeSave(r.archive)}.`);
         if (r.archive.outcome === 'failed')
@@ -9992,12 +10042,18 @@ async function endJob(j, log) {
     // The lock file, found and read once for every part of the end that needs it.
     let lock;
     const theLock = () => (lock ??= j.crates ? postLock(j.crates, { ...process.env, ...exportsFor(j.dirs, cargoHome) }) : Promise.resolve(undefined));
+    // The job's build is over: the target's `du` (a process of its own) runs while this one counts
+    // units and publishes crates, instead of after them.
+    const targetSize = j.layout === 'slot' ? diskUsage(j.dirs.target) : undefined;
+    let units;
     try {
         await step('root', () => prepareRoot(j.root, {}, false).then(() => undefined));
         const startedAt = j.startedAt;
         if (startedAt) {
             await step('units', () => attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                r.units = unitsSince(j.dirs.target, startedAt);
+                // Read once: the archive's save counts the same units again (saveTier).
+                units = readUnits(j.dirs.target);
+                r.units = countUnits(units, cutOff(startedAt));
             }));
         }
         if (j.crates)
@@ -10005,12 +10061,16 @@ async function endJob(j, log) {
         whereFrom(j, r);
         // A slot's record first (its view tells the save where the build ran); a job directory after its save.
         if (j.layout === 'job') {
-            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
+            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log, units));
             await step('job', () => removeJobDir(j, r));
         }
         else {
-            await step('slot', () => leaveSlot(j, cargoHome, r));
-            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log));
+            await step('slot', async () => {
+                // What a killed restore left is gone from the target now: its units are read again.
+                if (await leaveSlot(j, cargoHome, r, targetSize))
+                    units = undefined;
+            });
+            await step('archive', () => end_saveArchive(j, cargoHome, r, theLock, log, units));
         }
         await appendUnits(j, r);
         await step('home', () => attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {

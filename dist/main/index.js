@@ -3047,8 +3047,8 @@ const policy_SHIPPED = makePolicy();
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
  * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
- * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
- * kernel to drop a keeper's lock).
+ * (`shared: true`) is only used to probe or wait, never to hold (status; releaseLease waiting,
+ * up to 2 s and holding nothing, for the kernel to drop a keeper's lock).
  *
  * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
  * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
@@ -3158,6 +3158,28 @@ function allFree(paths, shared = false) {
     if (r.error)
         throw new failure_Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
+}
+/** allFree without blocking this process: its flock runs while the caller does other work. */
+function probeFree(paths, shared = false) {
+    return flockTrue(paths, { shared });
+}
+/**
+ * Waits up to `seconds` until nobody holds `path` exclusively, in one `flock -s -w` the kernel
+ * wakes as the lock drops (no polling); true when it is free. A missing lock file is free.
+ */
+function waitFree(path, seconds) {
+    return flockTrue([path], { shared: true, waitSeconds: seconds });
+}
+/** `flock ... true` on the lock files that exist: true when it got them all (none exist: true). */
+function flockTrue(paths, o) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return Promise.resolve(true);
+    return new Promise((res, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', flockArgs(paths, o, ['true']), { stdio: 'ignore' });
+        child.on('error', (e) => reject(new failure_Failure(`Cannot run 'flock' (util-linux) on ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
+        child.on('exit', (code) => res(code === 0));
+    });
 }
 /** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
 function isHolder(pid, lockPath) {
@@ -3791,7 +3813,8 @@ async function scanSlots(root, history, o = {}) {
         const d = layout_slotDirs(root, name);
         return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
-    const values = policy_SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    // A history still being read (acquireSlot's first scan) is read alongside the records.
+    const values = policy_SHIPPED.values(views, await history, o.nowMs ?? Date.now());
     if (values)
         for (const v of views)
             v.value = values.get(v.name);
@@ -3823,6 +3846,10 @@ async function tryLease(dirs, req) {
         await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    // Is cargo still running there? Asked by a process of its own while this one checks who owns
+    // the slot; the answer counts only once those checks passed.
+    const cargoFree = liveness_cargoLockFiles(dirs.target, dirs.cargoHome).then((locks) => probeFree(locks));
+    cargoFree.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
     // Read under the lease: a scan's copy may predate the last holder's release.
     const previous = await record_file_readRecord(dirs.record);
     const uid = proc_myUid();
@@ -3847,8 +3874,7 @@ async function tryLease(dirs, req) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: foreign_describeForeign(below), view: previous?.view };
     }
-    const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
+    if (!(await cargoFree)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -3890,7 +3916,8 @@ async function acquireSlot(req) {
     const started = Date.now();
     const zombies = [];
     const foreign = [];
-    const history = await lease_hostHistory(req.root);
+    // Read while the first scan reads the slots' records: neither waits for the other.
+    const history = lease_hostHistory(req.root);
     // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
     let deadline;
     let awaited;
@@ -3981,9 +4008,10 @@ async function acquireJobDir(req) {
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
 async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(5);
+    // The kernel drops the lock once every process of the keeper's group is gone: one waiting
+    // flock, woken as it drops, rather than a probe every few milliseconds (up to 2 s, as before).
+    if (killed)
+        await waitFree(lock, 2);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
     return killed;
@@ -8618,10 +8646,15 @@ function tiers_describeRestore(r) {
         return `No restore from ${where}: ${r.why}`;
     return `No dependency archive from ${where}: ${r.why}`;
 }
-/** Restore temp directories a killed restore left in a target dir (the job holds its lease). */
+/**
+ * Removes the temp directories restores killed midway left in a target dir (the job holds its
+ * lease); how many it found: when any, the target's size measured before is stale.
+ */
 async function clearRestoreLeftovers(root, target, timeoutMs) {
-    for (const e of (await absent_listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover))
+    const left = (await absent_listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover);
+    for (const e of left)
         await remove_removeTree(root, (0,external_node_path_.join)(target, e), { why: 'a restore killed midway left it', timeoutMs });
+    return left.length;
 }
 /**
  * Pure: the archives to remove, in order, to bring the tier under `capBytes`: dead ones first
@@ -8660,24 +8693,30 @@ async function saveTier(o) {
     const ms = () => Math.round(performance.now() - t0);
     const skip = (why) => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
     // The cheap refusals first: no toolchain to ask, no units to read.
-    const enabled = o.cap.kind !== 'off';
-    const early = saveRule({ enabled, layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, builtDependencies: 1, exact: '', packages: 1 });
+    const facts = { enabled: o.cap.kind !== 'off', layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, exact: '', packages: 1 };
+    const early = saveRule({ ...facts, builtDependencies: 1 });
     if (!early.save)
         return skip(early.why);
     try {
+        // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
+        // without the key, which costs a `rustc -vV` and the lock file.
+        const units = o.units ?? readUnits(o.buildDir);
+        const since = Date.parse(o.startedAt);
+        if (countUnits(units, since).built === 0) {
+            const none = saveRule({ ...facts, builtDependencies: 0 });
+            if (!none.save)
+                return skip(none.why);
+        }
         const k = await keyOf({ ...o.context, buildDir: o.buildDir });
         if ('why' in k)
             return skip(k.why);
         const local = new Set(k.local);
         const pkg = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-        const deps = countUnits(readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))), Date.parse(o.startedAt)).built;
+        const deps = countUnits(units.filter((u) => !local.has(pkg(u.name))), since).built;
         const plan = planArchive(listBuildDir(o.buildDir), local);
         const packages = plan.packages;
         const decision = saveRule({
-            enabled,
-            layout: o.layout,
-            fork: o.me.fork,
-            builtElsewhere: o.builtElsewhere,
+            ...facts,
             builtDependencies: deps,
             exact: k.key.exact,
             packages,

@@ -70,6 +70,11 @@ export async function stepsSection(o: { scratch: string; rows: Row[]; reps: numb
       for (const [k, v] of Object.entries(partsOf(stdout))) (parts[step][k] ??= []).push(v);
       return partsOf(stdout);
     };
+    // The other build's parts too, to say in the same run which part moved.
+    const otherParts: Record<'main' | 'post', Record<string, number[]>> = { main: {}, post: {} };
+    const addOther = (step: 'main' | 'post', stdout: string) => {
+      for (const [k, v] of Object.entries(partsOf(stdout))) (otherParts[step][k] ??= []).push(v);
+    };
     for (let i = 0; i < reps + 1; i++) {
       const files = runnerFiles(dir);
       const env = { ...base, ...files };
@@ -86,7 +91,11 @@ export async function stepsSection(o: { scratch: string; rows: Row[]; reps: numb
         const om = await timedOutput(process.execPath, [join(other, 'main', 'index.js')], { env: oenv });
         if (i === 0) await timedOutput('cargo', ['check', '--locked', '-q'], { env: { ...oenv, ...(await fileValues(oenv.GITHUB_ENV)) }, cwd: ws });
         const op = await timedOutput(process.execPath, [join(other, 'post', 'index.js')], { env: { ...oenv, ...(await stateOf(oenv.GITHUB_STATE)) } });
-        if (i > 0) others.push(om.ms + op.ms);
+        if (i > 0) {
+          others.push(om.ms + op.ms);
+          addOther('main', om.stdout);
+          addOther('post', op.stdout);
+        }
       }
       if (i === 0) continue; // the first run makes the slot: not warm
       nodes.push(tn.ms);
@@ -96,7 +105,7 @@ export async function stepsSection(o: { scratch: string; rows: Row[]; reps: numb
       postHomes.push(add('post', tp.stdout).home ?? 0);
     }
     // A part under half a millisecond is left out of its line: it counts as 0 ms in that run.
-    for (const step of Object.values(parts)) for (const v of Object.values(step)) while (v.length < mains.length) v.push(0);
+    for (const step of [...Object.values(parts), ...Object.values(otherParts)]) for (const v of Object.values(step)) while (v.length < mains.length) v.push(0);
     const both = mains.map((m, i) => m + posts[i]);
     const twice = nodes.map((n) => 2 * n);
     const n2 = `2 x node -e '' ${spread(twice)}`;
@@ -114,7 +123,9 @@ export async function stepsSection(o: { scratch: string; rows: Row[]; reps: numb
     rows.push(['1', `main + post without the home's checks at both ends (${checks})`, spread(neither), aim, ratio(median(neither), median(twice))]);
     for (const step of ['main', 'post'] as const) {
       for (const [k, v] of Object.entries(parts[step])) {
-        rows.push(['1t', `${step}: ${k}`, spread(v), `node -e '' ${ms(median(nodes))}`, ratio(median(v), median(nodes))]);
+        const o = otherParts[step][k];
+        const theirs = other ? `; ${other}: ${o ? ms(median(o)) : 'not timed'}` : '';
+        rows.push(['1t', `${step}: ${k}`, spread(v), `node -e '' ${ms(median(nodes))}${theirs}`, ratio(median(v), median(nodes))]);
       }
     }
   } finally {

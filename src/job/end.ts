@@ -16,7 +16,7 @@ import { saveStore } from '../store/crate-cache.js';
 import { parseLock } from '../store/lockfile.js';
 import { parseGitLock, publishGit, systemGit } from '../store/gitstore.js';
 import { handBackJob } from '../owners/handback.js';
-import { appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
+import { type UnitDir, appendWarmth, countUnits, cutOff, readUnits, warmthLog } from '../pool/warmth.js';
 import { settleForeign, settleForeignHome } from '../owners/reclaim.js';
 import { sccacheAtEnd } from '../host/sccache.js';
 import { myUid } from '../os/proc.js';
@@ -126,15 +126,20 @@ async function removeJobDir(j: JobToEnd, r: Ending): Promise<void> {
 }
 
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
-async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
-  // A restore killed with the main step (a cancel) left its temp directory in the target.
-  await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, () => clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs));
+async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending, targetSize?: Promise<number>): Promise<boolean> {
+  // A restore killed with the main step (a cancel) left its temp directory in the target: what
+  // was measured of the target before is stale then (true: it was).
+  let cleared = false;
+  await attempt(r, `Removing what a killed restore left in ${j.dirs.target}`, async () => {
+    cleared = (await clearRestoreLeftovers(j.root, j.dirs.target, j.cleanupTimeoutMs)) > 0;
+  });
+  if (cleared) targetSize = undefined;
   await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
     if ((await listDir(j.dirs.tmp)).length === 0) return; // nothing to empty
     noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
     await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
   });
-  await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+  await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r, targetSize));
   // After the record (which names this uid): a mark must be the last word.
   await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
     r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
@@ -146,13 +151,17 @@ async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<voi
       if (home) r.warnings.push(home.message);
     });
   }
+  return cleared;
 }
 
 /** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
-async function recordSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
+async function recordSlot(j: JobToEnd, cargoHome: string, r: Ending, targetSize?: Promise<number>): Promise<void> {
   const now = new Date().toISOString();
   // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-  const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+  const [target, home] = await Promise.all([
+    targetSize ?? diskUsage(j.dirs.target),
+    cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0),
+  ]);
   r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
   // Who used the slot comes from this job's own state, never from the file: the build ran
   // as this uid and could have rewritten slot.json to claim another trust domain's key.
@@ -216,7 +225,14 @@ function whereFrom(j: JobToEnd, r: Ending): void {
  * then. The job's steps saw `cargoHome`; the runner's completed hook, on the host, saves only a
  * build made on the host (its view says where the build saw the root).
  */
-async function saveArchive(j: JobToEnd, cargoHome: string, r: Ending, theLock: () => Promise<ReadLock | undefined>, log?: Log): Promise<void> {
+async function saveArchive(
+  j: JobToEnd,
+  cargoHome: string,
+  r: Ending,
+  theLock: () => Promise<ReadLock | undefined>,
+  log?: Log,
+  units?: UnitDir[],
+): Promise<void> {
   const me = j.identity;
   if (!me || !j.startedAt || !j.hostArchives) return;
   await attempt(r, `Saving a dependency archive of ${j.dirs.target}`, async () => {
@@ -244,6 +260,7 @@ async function saveArchive(j: JobToEnd, cargoHome: string, r: Ending, theLock: (
       log,
       // Recorded at the start only where this job can use it: the post step of an action, the hook or the CLI with a directory.
       fleet: openFleet(j.archiveStore, process.env, 'action', log),
+      units,
     });
     log?.info(`${describeSave(r.archive)}.`);
     if (r.archive.outcome === 'failed') r.warnings.push(`${describeSave(r.archive)}. The next job that compiles these dependencies tries again.`);
@@ -270,13 +287,19 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
   // The lock file, found and read once for every part of the end that needs it.
   let lock: Promise<ReadLock | undefined> | undefined;
   const theLock = () => (lock ??= j.crates ? postLock(j.crates, { ...process.env, ...exportsFor(j.dirs, cargoHome) }) : Promise.resolve(undefined));
+  // The job's build is over: the target's `du` (a process of its own) runs while this one counts
+  // units and publishes crates, instead of after them.
+  const targetSize = j.layout === 'slot' ? diskUsage(j.dirs.target) : undefined;
+  let units: UnitDir[] | undefined;
   try {
     await step('root', () => prepareRoot(j.root, {}, false).then(() => undefined));
     const startedAt = j.startedAt;
     if (startedAt) {
       await step('units', () =>
         attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-          r.units = unitsSince(j.dirs.target, startedAt);
+          // Read once: the archive's save counts the same units again (saveTier).
+          units = readUnits(j.dirs.target);
+          r.units = countUnits(units, cutOff(startedAt));
         }),
       );
     }
@@ -284,11 +307,14 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
     whereFrom(j, r);
     // A slot's record first (its view tells the save where the build ran); a job directory after its save.
     if (j.layout === 'job') {
-      await step('archive', () => saveArchive(j, cargoHome, r, theLock, log));
+      await step('archive', () => saveArchive(j, cargoHome, r, theLock, log, units));
       await step('job', () => removeJobDir(j, r));
     } else {
-      await step('slot', () => leaveSlot(j, cargoHome, r));
-      await step('archive', () => saveArchive(j, cargoHome, r, theLock, log));
+      await step('slot', async () => {
+        // What a killed restore left is gone from the target now: its units are read again.
+        if (await leaveSlot(j, cargoHome, r, targetSize)) units = undefined;
+      });
+      await step('archive', () => saveArchive(j, cargoHome, r, theLock, log, units));
     }
     await appendUnits(j, r);
     await step('home', () =>

@@ -9,7 +9,7 @@ import type { Log } from '../os/log.js';
 import { measure } from '../os/disk.js';
 import { removeTree } from '../os/remove.js';
 import { type ArchiveTier, type RestoreResult, recordEvent } from '../pool/events.js';
-import { countUnits, readUnits } from '../pool/warmth.js';
+import { type UnitDir, countUnits, readUnits } from '../pool/warmth.js';
 import {
   findArchive,
   findArchiveByIdentity,
@@ -300,10 +300,14 @@ export function describeRestore(r: TierRestore): string {
   return `No dependency archive from ${where}: ${r.why}`;
 }
 
-/** Restore temp directories a killed restore left in a target dir (the job holds its lease). */
-export async function clearRestoreLeftovers(root: string, target: string, timeoutMs: number): Promise<void> {
-  for (const e of (await listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover))
-    await removeTree(root, join(target, e), { why: 'a restore killed midway left it', timeoutMs });
+/**
+ * Removes the temp directories restores killed midway left in a target dir (the job holds its
+ * lease); how many it found: when any, the target's size measured before is stale.
+ */
+export async function clearRestoreLeftovers(root: string, target: string, timeoutMs: number): Promise<number> {
+  const left = (await listDir(target, { notADirectory: 'absent' })).filter(isRestoreLeftover);
+  for (const e of left) await removeTree(root, join(target, e), { why: 'a restore killed midway left it', timeoutMs });
+  return left.length;
 }
 
 /**
@@ -351,6 +355,8 @@ export interface SaveRequest {
   log?: Log;
   /** The fleet store an archive saved here is sent on to (openFleet), if the job has one. */
   fleet?: FleetStore;
+  /** The build dir's units as the end read them already (readUnits); read here when absent. */
+  units?: UnitDir[];
 }
 
 /** The archive of the exact key in `domain`, when one is saved there: its packages. */
@@ -369,25 +375,30 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
   const ms = () => Math.round(performance.now() - t0);
   const skip = (why: string): TierSave => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
   // The cheap refusals first: no toolchain to ask, no units to read.
-  const enabled = o.cap.kind !== 'off';
-  const early = saveRule({ enabled, layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, builtDependencies: 1, exact: '', packages: 1 });
+  const facts = { enabled: o.cap.kind !== 'off', layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, exact: '', packages: 1 };
+  const early = saveRule({ ...facts, builtDependencies: 1 });
   if (!early.save) return skip(early.why);
   try {
+    // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
+    // without the key, which costs a `rustc -vV` and the lock file.
+    const units = o.units ?? readUnits(o.buildDir);
+    const since = Date.parse(o.startedAt);
+    if (countUnits(units, since).built === 0) {
+      const none = saveRule({ ...facts, builtDependencies: 0 });
+      if (!none.save) return skip(none.why);
+    }
     const k = await keyOf({ ...o.context, buildDir: o.buildDir });
     if ('why' in k) return skip(k.why);
     const local = new Set(k.local);
     const pkg = (unit: string) => unit.replace(/-[0-9a-f]{16}$/, '');
     const deps = countUnits(
-      readUnits(o.buildDir).filter((u) => !local.has(pkg(u.name))),
-      Date.parse(o.startedAt),
+      units.filter((u) => !local.has(pkg(u.name))),
+      since,
     ).built;
     const plan = planArchive(listBuildDir(o.buildDir), local);
     const packages = plan.packages;
     const decision = saveRule({
-      enabled,
-      layout: o.layout,
-      fork: o.me.fork,
-      builtElsewhere: o.builtElsewhere,
+      ...facts,
       builtDependencies: deps,
       exact: k.key.exact,
       packages,

@@ -4,7 +4,7 @@ import { type SlotView, type Tier, jobViewpoint, warmFor } from './choose.js';
 import type { HostStats } from './value.js';
 import { SHIPPED } from './policy.js';
 import { readHistory } from './warmth.js';
-import { type Held, allFree, detach, hold, killHolder } from '../os/flock.js';
+import { type Held, detach, hold, killHolder, probeFree, waitFree } from '../os/flock.js';
 import type { JobIdentity } from '../model/identity.js';
 import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from '../model/layout.js';
 import { type LockSet, cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
@@ -116,7 +116,7 @@ export interface LeaseRequest {
  * `held`), and with `history` (the host's warmth log, value.ts) the value of each idle slot's
  * build (the policy's scan -> value).
  */
-export async function scanSlots(root: string, history?: HostStats, o: { held?: LockSet; nowMs?: number } = {}): Promise<SlotView[]> {
+export async function scanSlots(root: string, history?: HostStats | Promise<HostStats>, o: { held?: LockSet; nowMs?: number } = {}): Promise<SlotView[]> {
   const held = o.held ?? heldLocks();
   const names = (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort();
   const views: SlotView[] = await Promise.all(
@@ -125,7 +125,8 @@ export async function scanSlots(root: string, history?: HostStats, o: { held?: L
       return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }),
   );
-  const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+  // A history still being read (acquireSlot's first scan) is read alongside the records.
+  const values = SHIPPED.values(views, await history, o.nowMs ?? Date.now());
   if (values) for (const v of views) v.value = values.get(v.name);
   return views;
 }
@@ -159,6 +160,10 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
     await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
   }
   await fs.mkdir(dirs.base, { recursive: true });
+  // Is cargo still running there? Asked by a process of its own while this one checks who owns
+  // the slot; the answer counts only once those checks passed.
+  const cargoFree = cargoLockFiles(dirs.target, dirs.cargoHome).then((locks) => probeFree(locks));
+  cargoFree.catch(() => undefined); // said where it is awaited, not as an unhandled rejection
   // Read under the lease: a scan's copy may predate the last holder's release.
   const previous = await readRecord(dirs.record);
   const uid = myUid();
@@ -183,8 +188,7 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
     killHolder(h.pid, dirs.lock);
     return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
   }
-  const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
-  if (!allFree(cargoLocks)) {
+  if (!(await cargoFree)) {
     killHolder(h.pid, dirs.lock);
     return { busy: 'cargo' };
   }
@@ -228,7 +232,8 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
   const started = Date.now();
   const zombies: string[] = [];
   const foreign: string[] = [];
-  const history = await hostHistory(req.root);
+  // Read while the first scan reads the slots' records: neither waits for the other.
+  const history = hostHistory(req.root);
   // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
   let deadline: number | undefined;
   let awaited: string | undefined;
@@ -313,8 +318,9 @@ export async function acquireJobDir(req: LeaseRequest): Promise<Lease> {
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
 export async function releaseLease(keeperPid: number, lock: string, dir = ''): Promise<boolean> {
   const killed = killHolder(keeperPid, lock);
-  // The kernel drops the lock once every process of the keeper's group is gone.
-  for (let i = 0; killed && i < 400 && !allFree([lock], true); i++) await sleep(5);
+  // The kernel drops the lock once every process of the keeper's group is gone: one waiting
+  // flock, woken as it drops, rather than a probe every few milliseconds (up to 2 s, as before).
+  if (killed) await waitFree(lock, 2);
   if (killed) audit({ event: 'release', lock, dir, keeperPid });
   return killed;
 }
