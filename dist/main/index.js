@@ -2867,6 +2867,24 @@ function restoreTier(host, fleet) {
  */
 const keepFetched = (disk, hard) => !beyond(disk, hard);
 /**
+ * Pure: why a job never saves an archive, whatever its build holds (the setting, its layout, its
+ * trust, where it built); undefined when it may. The first steps of saveArchive, which a job's end
+ * asks before it reads its build or asks the toolchain for the key.
+ */
+function policy_saveRefusal(i) {
+    if (!i.enabled)
+        return 'host-archives is off';
+    if (i.layout === 'job')
+        return 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build';
+    if (i.fork)
+        return 'a fork PR never writes an archive another PR or branch could restore';
+    if (i.builtElsewhere)
+        return "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell";
+    return undefined;
+}
+/** Why a job that compiled no dependency saves nothing (saveArchive; a job's end says it before it asks for the key). */
+const policy_NOTHING_COMPILED = 'it compiled no dependency: an archive would add nothing';
+/**
  * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
  * for its log. The one rule: the product's job end (job/tiers.ts saveTier) and the simulator both
  * call it. A job saves when it compiled dependency units and no archive of its exact key is in a
@@ -2877,16 +2895,11 @@ const keepFetched = (disk, hard) => !beyond(disk, hard);
  * registry unit's fingerprint hashes its path: no other job could restore it).
  */
 function policy_saveArchive(i) {
-    if (!i.enabled)
-        return { save: false, why: 'host-archives is off' };
-    if (i.layout === 'job')
-        return { save: false, why: 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build' };
-    if (i.fork)
-        return { save: false, why: 'a fork PR never writes an archive another PR or branch could restore' };
-    if (i.builtElsewhere)
-        return { save: false, why: "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell" };
+    const refused = policy_saveRefusal(i);
+    if (refused)
+        return { save: false, why: refused };
     if (i.builtDependencies <= 0)
-        return { save: false, why: 'it compiled no dependency: an archive would add nothing' };
+        return { save: false, why: policy_NOTHING_COMPILED };
     if (i.exact === undefined)
         return { save: false, why: 'no Cargo.lock: an archive is saved only under the exact lock' };
     if (i.packages <= 0)
@@ -8320,7 +8333,7 @@ const CACHE_ENTRY = 'cargo-isolate-archive';
  * token that may not write (the run's cache mode), or a fault. @actions/cache says it only in
  * its log: a warning, or the reason its reservation failed in a debug line.
  */
-function saveRefusal(notes) {
+function fleet_store_saveRefusal(notes) {
     const all = [...notes.errors, ...notes.warnings, ...notes.lines];
     const reserve = notes.lines.find((l) => /Failed to reserve cache:|Unable to reserve cache/.test(l));
     if (all.some((l) => /already exists|\(409\)|Conflict/i.test(l)))
@@ -8429,7 +8442,7 @@ function actionsCacheStore(env) {
                     return not('unavailable', 'the runner gave this job no Actions cache service');
                 // v1's client returns the reserved id even when the upload after it failed: its log says so.
                 if (saved.result.id === -1 || saved.notes.errors.length > 0 || saved.notes.warnings.length > 0) {
-                    const why = saveRefusal(saved.notes);
+                    const why = fleet_store_saveRefusal(saved.notes);
                     return not(why.reason, why.detail);
                 }
                 return { put: true, bytes: c.bytes, ms: since(t0) };
@@ -8693,20 +8706,17 @@ async function saveTier(o) {
     const ms = () => Math.round(performance.now() - t0);
     const skip = (why) => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
     // The cheap refusals first: no toolchain to ask, no units to read.
-    const facts = { enabled: o.cap.kind !== 'off', layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, exact: '', packages: 1 };
-    const early = saveRule({ ...facts, builtDependencies: 1 });
-    if (!early.save)
-        return skip(early.why);
+    const who = { enabled: o.cap.kind !== 'off', layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere };
+    const refused = saveRefusal(who);
+    if (refused)
+        return skip(refused);
     try {
         // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
         // without the key, which costs a `rustc -vV` and the lock file.
         const units = o.units ?? readUnits(o.buildDir);
         const since = Date.parse(o.startedAt);
-        if (countUnits(units, since).built === 0) {
-            const none = saveRule({ ...facts, builtDependencies: 0 });
-            if (!none.save)
-                return skip(none.why);
-        }
+        if (countUnits(units, since).built === 0)
+            return skip(NOTHING_COMPILED);
         const k = await keyOf({ ...o.context, buildDir: o.buildDir });
         if ('why' in k)
             return skip(k.why);
@@ -8716,7 +8726,7 @@ async function saveTier(o) {
         const plan = planArchive(listBuildDir(o.buildDir), local);
         const packages = plan.packages;
         const decision = saveRule({
-            ...facts,
+            ...who,
             builtDependencies: deps,
             exact: k.key.exact,
             packages,

@@ -26,7 +26,7 @@ import { planArchive } from '../model/archive-content.js';
 import { findLockFile, lockDependencies } from '../store/lockfile.js';
 import { listDir } from '../os/absent.js';
 import { archiveView } from '../pool/guard.js';
-import { keepFetched, saveArchive as saveRule, trimArchives } from '../pool/policy.js';
+import { NOTHING_COMPILED, keepFetched, saveArchive as saveRule, saveRefusal, trimArchives } from '../pool/policy.js';
 import { archiveValues } from '../pool/value.js';
 import { hostHistory } from '../pool/lease.js';
 import { type ArchiveStore } from '../model/archive-store.js';
@@ -375,18 +375,15 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
   const ms = () => Math.round(performance.now() - t0);
   const skip = (why: string): TierSave => ({ tier: 'host', outcome: 'skipped', why, ms: ms() });
   // The cheap refusals first: no toolchain to ask, no units to read.
-  const facts = { enabled: o.cap.kind !== 'off', layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere, exact: '', packages: 1 };
-  const early = saveRule({ ...facts, builtDependencies: 1 });
-  if (!early.save) return skip(early.why);
+  const who = { enabled: o.cap.kind !== 'off', layout: o.layout, fork: o.me.fork, builtElsewhere: o.builtElsewhere };
+  const refused = saveRefusal(who);
+  if (refused) return skip(refused);
   try {
     // A job that compiled nothing (a warm start's usual end) compiled no dependency either: said
     // without the key, which costs a `rustc -vV` and the lock file.
     const units = o.units ?? readUnits(o.buildDir);
     const since = Date.parse(o.startedAt);
-    if (countUnits(units, since).built === 0) {
-      const none = saveRule({ ...facts, builtDependencies: 0 });
-      if (!none.save) return skip(none.why);
-    }
+    if (countUnits(units, since).built === 0) return skip(NOTHING_COMPILED);
     const k = await keyOf({ ...o.context, buildDir: o.buildDir });
     if ('why' in k) return skip(k.why);
     const local = new Set(k.local);
@@ -398,7 +395,7 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
     const plan = planArchive(listBuildDir(o.buildDir), local);
     const packages = plan.packages;
     const decision = saveRule({
-      ...facts,
+      ...who,
       builtDependencies: deps,
       exact: k.key.exact,
       packages,

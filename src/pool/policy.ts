@@ -432,6 +432,22 @@ export interface SaveInput {
 export type SaveDecision = { save: true; replace: boolean; why: string } | { save: false; why: string };
 
 /**
+ * Pure: why a job never saves an archive, whatever its build holds (the setting, its layout, its
+ * trust, where it built); undefined when it may. The first steps of saveArchive, which a job's end
+ * asks before it reads its build or asks the toolchain for the key.
+ */
+export function saveRefusal(i: Pick<SaveInput, 'enabled' | 'layout' | 'fork' | 'builtElsewhere'>): string | undefined {
+  if (!i.enabled) return 'host-archives is off';
+  if (i.layout === 'job') return 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build';
+  if (i.fork) return 'a fork PR never writes an archive another PR or branch could restore';
+  if (i.builtElsewhere) return "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell";
+  return undefined;
+}
+
+/** Why a job that compiled no dependency saves nothing (saveArchive; a job's end says it before it asks for the key). */
+export const NOTHING_COMPILED = 'it compiled no dependency: an archive would add nothing';
+
+/**
  * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
  * for its log. The one rule: the product's job end (job/tiers.ts saveTier) and the simulator both
  * call it. A job saves when it compiled dependency units and no archive of its exact key is in a
@@ -442,12 +458,9 @@ export type SaveDecision = { save: true; replace: boolean; why: string } | { sav
  * registry unit's fingerprint hashes its path: no other job could restore it).
  */
 export function saveArchive(i: SaveInput): SaveDecision {
-  if (!i.enabled) return { save: false, why: 'host-archives is off' };
-  if (i.layout === 'job') return { save: false, why: 'layout: job gives each job a CARGO_HOME of its own, so no later job could use an archive of its build' };
-  if (i.fork) return { save: false, why: 'a fork PR never writes an archive another PR or branch could restore' };
-  if (i.builtElsewhere)
-    return { save: false, why: "the build ran in the job's container, whose OS and libc (parts of the key) the job-completed hook on the host cannot tell" };
-  if (i.builtDependencies <= 0) return { save: false, why: 'it compiled no dependency: an archive would add nothing' };
+  const refused = saveRefusal(i);
+  if (refused) return { save: false, why: refused };
+  if (i.builtDependencies <= 0) return { save: false, why: NOTHING_COMPILED };
   if (i.exact === undefined) return { save: false, why: 'no Cargo.lock: an archive is saved only under the exact lock' };
   if (i.packages <= 0) return { save: false, why: 'the build dir holds no dependency artifacts' };
   if (i.own && i.own.packages >= i.packages) return { save: false, why: 'an archive of its exact key is there already' };
